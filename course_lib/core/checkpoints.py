@@ -1,0 +1,144 @@
+"""Checkpoints with metadata: what made them, and what they claim.
+
+A checkpoint is a ``torch.save`` of a plain dict::
+
+    {"format": "convnet-course/1", "task": "fcn-8s", "command": "python -m course_lib.train fcn ...",
+     "profile": "full", "seed": 0, "metrics": {"mean_iou": 0.71}, "config": {...},
+     "library_version": "0.1.0", "torch_version": "2.14.1", "state_dict": {...}}
+
+Loading always uses ``torch.load(..., weights_only=True)``: a checkpoint is data, never code. A file whose task
+or parameter shapes do not match the model refuses to load with a message naming the difference, and writing
+goes through a temporary file so that an interrupted save never leaves half a checkpoint behind.
+
+Lecture: 00_welcome
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+
+import torch
+
+FORMAT = "convnet-course/1"
+ROOT = pathlib.Path(__file__).resolve().parents[2] / "checkpoints"
+
+
+def checkpoint_path(name: str) -> pathlib.Path:
+    """Path of a shipped checkpoint, ``checkpoints/<name>.pt`` at the repository root."""
+    return ROOT / f"{name}.pt"
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    *,
+    task: str,
+    command: str,
+    profile: str,
+    seed: int,
+    metrics: dict,
+    config: dict | None = None,
+    half: bool = False,
+) -> pathlib.Path:
+    """Write ``model``'s weights and the metadata to ``path`` atomically; return the path.
+
+    ``half=True`` stores floating weights as float16 (they load back as the model's dtype), halving the size of
+    a shipped teaching checkpoint.
+    """
+    from course_lib import __version__
+
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        k: (v.detach().to("cpu", torch.float16) if half and v.is_floating_point() else v.detach().cpu())
+        for k, v in model.state_dict().items()
+    }
+    payload = {
+        "format": FORMAT,
+        "task": str(task),
+        "command": str(command),
+        "profile": str(profile),
+        "seed": int(seed),
+        "metrics": {str(k): float(v) for k, v in metrics.items()},
+        "config": dict(config or {}),
+        "library_version": __version__,
+        "torch_version": str(torch.__version__),
+        "state_dict": state,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    model: torch.nn.Module | None = None,
+    *,
+    task: str | None = None,
+    map_location: str | torch.device = "cpu",
+) -> dict:
+    """Read a checkpoint; if ``model`` is given, check it fits and load the weights into it.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.pt`` file.
+    model : nn.Module, optional
+        Receives the weights; every parameter name and shape must match.
+    task : str, optional
+        The task the caller expects; a checkpoint of another task is refused.
+
+    Returns
+    -------
+    dict
+        The whole checkpoint: metadata and ``"state_dict"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file is missing (the message says which command makes it).
+    ValueError
+        The file is not a course checkpoint, is corrupt, or does not match ``task`` or ``model``.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        hint = f" Make it with `python -m course_lib.train {task.split('-')[0]}`." if task else ""
+        raise FileNotFoundError(f"checkpoint {path} does not exist.{hint}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises several types for a damaged file
+        raise ValueError(f"{path} is not a readable checkpoint ({type(err).__name__}: {err})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or "state_dict" not in ckpt:
+        raise ValueError(f"{path} is not a convnet-course checkpoint (expected format {FORMAT!r})")
+    if task is not None and ckpt["task"] != task:
+        raise ValueError(f"{path} holds a checkpoint for task {ckpt['task']!r}, but task {task!r} was expected")
+    if model is not None:
+        _check_fits(ckpt["state_dict"], model, path)
+        own = model.state_dict()
+        model.load_state_dict({k: v.to(own[k].dtype) for k, v in ckpt["state_dict"].items()})
+    return ckpt
+
+
+def _check_fits(state: dict, model: torch.nn.Module, path) -> None:
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+             for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing[:5]}")
+        if unexpected:
+            parts.append(f"unexpected {unexpected[:5]}")
+        if wrong:
+            parts.append("shape mismatch " + "; ".join(wrong[:5]))
+        raise ValueError(f"{path} does not fit {type(model).__name__}: " + ", ".join(parts))

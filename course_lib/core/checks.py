@@ -1,0 +1,117 @@
+"""Input checks for public boundaries: one clear error naming what was expected and what came.
+
+Every topic package validates its public inputs with these helpers, so that a wrong shape gives
+
+    ValueError: heatmaps must be (B, J, H, W); got (2, 64, 64)
+
+rather than a stack trace from deep inside torch.
+
+Lecture: 00_welcome
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import torch
+
+
+def check_tensor(
+    x,
+    name: str,
+    *,
+    dims: str | None = None,
+    shape: Sequence[int | None] | None = None,
+    dtype: str | torch.dtype | Iterable[torch.dtype] | None = None,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    finite: bool = False,
+) -> torch.Tensor:
+    """Check that ``x`` is a tensor of the expected layout, dtype and value range; return it unchanged.
+
+    Parameters
+    ----------
+    x : Tensor
+        The value to check.
+    name : str
+        The argument's name, used in the message.
+    dims : str, optional
+        Layout letters such as ``"B J H W"`` (one letter or word per dimension); fixes the number of
+        dimensions and names them in the message.
+    shape : sequence of int or None, optional
+        Exact sizes, ``None`` for "any size", e.g. ``(None, 3, None, None)``.
+    dtype : {"float", "int", "bool"} or torch.dtype or iterable of dtypes, optional
+        ``"float"`` accepts any floating dtype, ``"int"`` any integer dtype.
+    min_value, max_value : float, optional
+        Inclusive bounds on the values.
+    finite : bool
+        Refuse NaN and infinity.
+
+    Examples
+    --------
+    >>> check_tensor(torch.zeros(2, 3, 8, 8), "images", dims="B C H W", shape=(None, 3, None, None)).shape
+    torch.Size([2, 3, 8, 8])
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, but found {type(x).__name__}")
+    letters = dims.split() if dims else None
+    layout = f"({', '.join(letters)})" if letters else None
+    if letters is not None and x.dim() != len(letters):
+        raise ValueError(f"{name} must be {layout}; got {tuple(x.shape)}")
+    if shape is not None:
+        if x.dim() != len(shape) or any(s is not None and s != n for s, n in zip(shape, x.shape)):
+            want = "(" + ", ".join(
+                str(s) if s is not None else (letters[i] if letters else "*") for i, s in enumerate(shape)
+            ) + ")"
+            raise ValueError(f"{name} must have shape {want}; got {tuple(x.shape)}")
+    if dtype is not None:
+        _check_dtype(x, name, dtype)
+    if finite and x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError(f"{name} must be finite; it contains {int((~torch.isfinite(x)).sum())} NaN or inf values")
+    if (min_value is not None or max_value is not None) and x.numel() > 0:
+        lo, hi = float(x.min()), float(x.max())
+        if (min_value is not None and lo < min_value) or (max_value is not None and hi > max_value):
+            want = f"[{'-inf' if min_value is None else min_value}, {'inf' if max_value is None else max_value}]"
+            raise ValueError(f"{name} must have values in {want}; got values in [{lo:.4g}, {hi:.4g}]")
+    return x
+
+
+def _check_dtype(x: torch.Tensor, name: str, dtype) -> None:
+    if dtype == "float":
+        ok, want = x.is_floating_point(), "a floating dtype"
+    elif dtype == "int":
+        ok, want = (not x.is_floating_point() and not x.is_complex() and x.dtype != torch.bool), "an integer dtype"
+    elif dtype == "bool":
+        ok, want = x.dtype == torch.bool, "torch.bool"
+    elif isinstance(dtype, torch.dtype):
+        ok, want = x.dtype == dtype, str(dtype)
+    else:
+        allowed = tuple(dtype)
+        ok, want = x.dtype in allowed, "one of " + ", ".join(str(d) for d in allowed)
+    if not ok:
+        raise TypeError(f"{name} must have {want}; got {x.dtype}")
+
+
+def check_choice(value, name: str, allowed: Iterable) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``allowed``.
+
+    >>> check_choice(8, "pooling", (4, 8, 16))
+    """
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, but found {value!r}")
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` if it is an int ≥ 1, else raise a ``ValueError``/``TypeError`` naming it."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, but found {type(value).__name__} ({value!r})")
+    if value < 1:
+        raise ValueError(f"{name} must be ≥ 1, but found {value}")
+    return value
+
+
+def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
+    """Raise ``ValueError`` when two tensors that must match in shape do not."""
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape; got {tuple(a.shape)} and {tuple(b.shape)}")

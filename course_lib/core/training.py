@@ -1,0 +1,164 @@
+"""``fit``: the one training loop every lecture uses. Plain torch, short, one comment per phase.
+
+The loop is teaching material, so it hides nothing: move the batch to the device, compute the loss, step, log.
+What a lecture trains differs only in ``loss_fn(model, batch) -> scalar``, which the lecture writes itself.
+
+Lecture: 00_welcome
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+
+import torch
+from tqdm.auto import tqdm
+
+from .checks import check_positive_int
+
+
+def to_device(batch, device: torch.device):
+    """Move a tensor, or a (nested) tuple/list/dict of tensors, to ``device``; other values pass through."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def fit(
+    model: torch.nn.Module,
+    train_loader: Iterable,
+    loss_fn: Callable[[torch.nn.Module, object], torch.Tensor],
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    device: torch.device | str | None = None,
+    eval_fn: Callable[[torch.nn.Module], dict] | None = None,
+    clip_grad: float | None = None,
+    amp: bool = True,
+    live_plot: bool = False,
+    progress: bool = True,
+    desc: str = "train",
+    callback: Callable[[int, dict], None] | None = None,
+) -> dict:
+    """Train ``model`` for ``epochs`` passes over ``train_loader``; return the history.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Moved to ``device`` and put in train mode (eval mode while ``eval_fn`` runs).
+    train_loader : iterable of batches
+        Anything iterable, usually a ``DataLoader``; a batch may be a tensor, tuple or dict of tensors.
+    loss_fn : callable ``(model, batch) -> Tensor[]``
+        Returns the scalar loss for one batch (already on ``device``).
+    epochs : int
+        Passes over the data.
+    lr : float
+        Learning rate of the default optimizer (Adam), ignored when ``optimizer`` is given.
+    eval_fn : callable ``(model) -> dict of float``, optional
+        Called after every epoch under ``torch.no_grad()``; its results go into ``history["eval"]``.
+    clip_grad : float, optional
+        Clip the global gradient norm to this value.
+    amp : bool
+        Mixed precision (bfloat16 autocast) on CUDA; ignored on other devices.
+    live_plot : bool
+        In a notebook, redraw a loss-curve figure after every epoch.
+    callback : callable ``(epoch, history)``, optional
+        Called at the end of every epoch.
+
+    Returns
+    -------
+    dict
+        ``{"loss": [float per step], "epoch_loss": [float per epoch], "eval": [dict per epoch],
+        "seconds": float}``: plain lists, ready to plot.
+    """
+    check_positive_int(epochs, "epochs")
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(device)
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    use_amp = amp and device.type == "cuda"
+    history: dict = {"loss": [], "epoch_loss": [], "eval": [], "seconds": 0.0}
+    plot = _LivePlot() if live_plot else None
+    start = time.perf_counter()
+
+    for epoch in range(epochs):
+        model.train()
+        total, count = 0.0, 0
+        bar = tqdm(train_loader, desc=f"{desc} {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        for batch in bar:
+            # 1. Data to the device the model lives on.
+            batch = to_device(batch, device)
+            # 2. Forward and loss (bfloat16 autocast on CUDA: no loss scaling needed).
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
+                loss = loss_fn(model, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"loss became {loss.item()} at epoch {epoch + 1}, step {count + 1}; lower lr (now {lr}) "
+                    "or set clip_grad"
+                )
+            # 3. Backward, optional clipping, step.
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_grad is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+            optimizer.step()
+            # 4. Log.
+            value = float(loss.detach())
+            history["loss"].append(value)
+            total, count = total + value, count + 1
+            bar.set_postfix(loss=f"{value:.4f}")
+        history["epoch_loss"].append(total / max(count, 1))
+        # 5. Evaluate once per epoch, in eval mode and without gradients.
+        if eval_fn is not None:
+            model.eval()
+            with torch.no_grad():
+                history["eval"].append({k: float(v) for k, v in eval_fn(model).items()})
+            model.train()
+        if plot is not None:
+            plot.update(history, epoch + 1, epochs)
+        if callback is not None:
+            callback(epoch, history)
+    history["seconds"] = time.perf_counter() - start
+    model.eval()
+    return history
+
+
+class _LivePlot:
+    """Redraws one loss-curve figure in place in a notebook; does nothing outside IPython."""
+
+    def __init__(self):
+        self.handle = None
+        try:
+            from IPython import get_ipython
+
+            self.active = get_ipython() is not None
+        except ImportError:
+            self.active = False
+
+    def update(self, history: dict, epoch: int, epochs: int) -> None:
+        if not self.active:
+            return
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        fig, ax = plt.subplots(figsize=(5, 3))
+        steps = range(1, len(history["loss"]) + 1)
+        ax.plot(steps, history["loss"], lw=0.8, label="step loss")
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.set_title(f"training loss (epoch {epoch}/{epochs})")
+        if all(math.isfinite(v) and v > 0 for v in history["loss"]):
+            ax.set_yscale("log")
+        ax.legend()
+        fig.tight_layout()
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+        plt.close(fig)

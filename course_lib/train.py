@@ -1,0 +1,92 @@
+"""``python -m course_lib.train TASK [--profile fast|full] [--seed N] [--set KEY=VALUE ...] [--out DIR]``: the
+command that makes every shipped checkpoint.
+
+Each task lives in its topic package as ``train(cfg, profile, seed, out_dir, command) -> list[Path]``, where
+``cfg`` is the task's row of the profile table (``course_lib.core.profiles``) with any ``--set`` overrides
+applied (e.g. ``--set epochs=40`` for a documented long CPU run when no GPU is at hand). This module only
+parses the command line and dispatches, so that the command recorded in a checkpoint is the one that made it.
+Tasks are imported lazily: training one task never imports the others.
+
+Lecture: 00_welcome (how checkpoints are made), and each lecture that loads one
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pathlib
+import shlex
+import sys
+
+from course_lib.core.checkpoints import ROOT
+from course_lib.core.device import seed_everything
+from course_lib.core.profiles import PROFILES, profile, settings
+
+# task name -> "module:function". The function trains, evaluates on the test split, saves its checkpoints
+# (with the metrics it measured) under out_dir, and returns their paths.
+TASKS = {
+    "pose": "course_lib.pose.tasks:train_pose",
+    "localization": "course_lib.pose.tasks:train_localization",
+    "fcn": "course_lib.segmentation.tasks:train_fcn",
+    "depth": "course_lib.depth.tasks:train_depth",
+    "restoration": "course_lib.restoration.tasks:train_restoration",
+    "colorization": "course_lib.colorization.tasks:train_colorization",
+}
+
+
+def parse_override(item: str, cfg: dict) -> tuple[str, object]:
+    """Parse ``KEY=VALUE`` against ``cfg``: the key must exist, the value takes the type of the current one."""
+    if "=" not in item:
+        raise SystemExit(f"--set expects KEY=VALUE, but found {item!r}")
+    key, raw = item.split("=", 1)
+    if key not in cfg:
+        raise SystemExit(f"--set {key}: unknown setting; permitted keys are {sorted(cfg)}")
+    kind = type(cfg[key])
+    try:
+        value = (raw.lower() in {"1", "true", "yes"}) if kind is bool else kind(raw)
+    except ValueError:
+        raise SystemExit(f"--set {key}: expected a {kind.__name__}, but found {raw!r}") from None
+    return key, value
+
+
+def resolve(task: str):
+    """Return the training function of ``task``; a clear error if the task is unknown or not built yet."""
+    if task not in TASKS:
+        raise SystemExit(f"unknown task {task!r}; permitted tasks are {sorted(TASKS)}")
+    module_name, func_name = TASKS[task].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name and module_name.startswith(err.name):
+            raise SystemExit(f"task {task!r} is not available yet: {module_name} does not exist") from None
+        raise
+    return getattr(module, func_name)
+
+
+def main(argv: list[str] | None = None) -> list[pathlib.Path]:
+    parser = argparse.ArgumentParser(prog="python -m course_lib.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("task", help=f"one of {sorted(TASKS)}")
+    parser.add_argument("--profile", choices=PROFILES, default=None, help="default: the active profile")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one setting of the task's profile row (repeatable)")
+    parser.add_argument("--out", type=pathlib.Path, default=ROOT, help=f"default: {ROOT}")
+    args = parser.parse_args(argv)
+    train = resolve(args.task)
+    prof = args.profile or profile()
+    cfg = settings(args.task, prof)
+    words = [args.task, "--profile", prof, "--seed", str(args.seed)]
+    for item in args.overrides:
+        key, value = parse_override(item, cfg)
+        cfg[key] = value
+        words += ["--set", f"{key}={value}"]
+    command = "python -m course_lib.train " + " ".join(shlex.quote(a) for a in words)
+    seed_everything(args.seed)
+    paths = train(cfg=cfg, profile=prof, seed=args.seed, out_dir=args.out, command=command)
+    for p in paths:
+        print(f"wrote {p} ({p.stat().st_size / 1e6:.2f} MB)")
+    return paths
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

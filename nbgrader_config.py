@@ -1,0 +1,38 @@
+"""nbgrader settings for convnet-course: solutions/ is the instructor source, lectures/ the student release.
+
+`make release` runs `nbgrader generate_assignment` for every folder of solutions/; `make grade` runs
+`nbgrader autograde`, `generate_feedback` and `export` on submitted/<student>/<lecture>/<lecture>.ipynb.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (nbgrader injects get_config)
+
+c.CourseDirectory.course_id = "convnet-course"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "lectures"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+
+# The fast profile trains live for tens of seconds in some cells; nbgrader's 30 s default would interrupt
+# legitimate work. Grading runs the fast profile on CPU.
+c.Execute.timeout = 900
+c.Execute.interrupt_on_timeout = True
+
+# Students may be graded without being registered first.
+c.Autograde.create_student = True
+
+# Stubs that replace the solutions in the student release.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Feedback must not reveal hidden tests: strip their code and the tracebacks that would quote it.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from course_lib.core.grading import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

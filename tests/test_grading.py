@@ -1,0 +1,80 @@
+"""The grading round trip on lecture 00: release, fabricated submissions, autograde, export; points checked."""
+
+import csv
+import json
+
+import pytest
+from nbtools import course_copy, nbgrader, read
+
+LECTURE = "00_welcome"
+ANSWERS = {
+    "ex_conv_output_size": "    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1\n",
+    "ex_receptive_field": (
+        "    r, j = 1, 1\n"
+        "    for layer in layers:\n"
+        "        d = layer[3] if len(layer) == 4 else 1\n"
+        "        r += d * (layer[0] - 1) * j\n"
+        "        j *= layer[1]\n"
+        "    return r, j\n"
+    ),
+}
+# Right on the visible tests (padding 0 and stride 1 cases), wrong on hidden ones: dilation is ignored.
+WRONG = {"ex_receptive_field": (
+    "    r, j = 1, 1\n"
+    "    for layer in layers:\n"
+    "        r += (layer[0] - 1) * j\n"
+    "        j *= layer[1]\n"
+    "    return r, j\n"
+)}
+STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+
+
+def _submit(course, student, answers):
+    released = read(course / "lectures" / LECTURE / f"{LECTURE}.ipynb")
+    for cell in released["cells"]:
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            source = "".join(cell["source"])
+            assert STUB in source, f"{gid}: the released answer cell has no stub"
+            cell["source"] = source.replace(STUB, answers[gid].rstrip("\n"))
+    folder = course / "submitted" / student / LECTURE
+    folder.mkdir(parents=True)
+    (folder / f"{LECTURE}.ipynb").write_text(json.dumps(released))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = course_copy(tmp_path_factory.mktemp("grading"), [LECTURE])
+    _submit(course, "ada", ANSWERS)
+    _submit(course, "bob", {**ANSWERS, **WRONG})
+    _submit(course, "cyd", {})
+    nbgrader(["autograde", LECTURE, "--force"], cwd=course, COURSE_PROFILE="fast", MPLBACKEND="Agg")
+    nbgrader(["generate_feedback", LECTURE, "--force"], cwd=course)
+    nbgrader(["export", "--to", "grades.csv"], cwd=course)
+    with open(course / "grades.csv") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    return course, rows
+
+
+def test_points_per_submission(graded):
+    _, rows = graded
+    assert float(rows["ada"]["max_score"]) == 4.0
+    assert float(rows["ada"]["score"]) == 4.0, "all correct: full marks"
+    assert float(rows["bob"]["score"]) == 2.0, "one exercise wrong on hidden tests: half marks"
+    assert float(rows["cyd"]["score"]) == 0.0, "nothing done: the reference fallback must not earn points"
+
+
+def test_feedback_exists_and_hides_hidden_tests(graded):
+    course, _ = graded
+    for student in ("ada", "bob", "cyd"):
+        html = (course / "feedback" / student / LECTURE / f"{LECTURE}.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html
+        assert "core.receptive.conv_output_size(size, k, s, p, d)" not in html, "hidden test code leaked"
+
+
+def test_release_replaces_each_solution_by_a_stub(graded):
+    course, _ = graded
+    # That the stubbed notebook still runs (reference fallback) is checked by nbval over lectures/.
+    nb = read(course / "lectures" / LECTURE / f"{LECTURE}.ipynb")
+    stubs = [c for c in nb["cells"] if STUB in "".join(c["source"])]
+    assert len(stubs) == len(ANSWERS)
