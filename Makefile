@@ -39,9 +39,12 @@ release: $(STAMP)
 		$(BIN)/nbgrader generate_assignment $$lec --force --log-level=WARN || exit 1; \
 	done
 
+# generate_assignment first: it registers the lecture and its graded cells in gradebook.db (lectures/ is
+# rewritten identically).
 grade: $(STAMP)
 	@test -d submitted || { echo "nothing to grade: put notebooks in submitted/<student>/<lecture>/<lecture>.ipynb"; exit 1; }
 	@for lec in $$(ls submitted/*/ | grep -E '^[0-9]{2}_' | sort -u); do \
+		$(BIN)/nbgrader generate_assignment $$lec --force --log-level=WARN || exit 1; \
 		COURSE_PROFILE=fast $(BIN)/nbgrader autograde $$lec --force --log-level=WARN || exit 1; \
 		$(BIN)/nbgrader generate_feedback $$lec --force --log-level=WARN || exit 1; \
 	done

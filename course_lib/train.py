@@ -26,7 +26,7 @@ from course_lib.core.profiles import PROFILES, profile, settings
 # (with the metrics it measured) under out_dir, and returns their paths.
 TASKS = {
     "pose": "course_lib.pose.tasks:train_pose",
-    "localization": "course_lib.pose.tasks:train_localization",
+    "localization": "course_lib.pose.localization:train_localization",
     "fcn": "course_lib.segmentation.tasks:train_fcn",
     "depth": "course_lib.depth.tasks:train_depth",
     "restoration": "course_lib.restoration.tasks:train_restoration",
