@@ -71,6 +71,7 @@ def save_checkpoint(
     os.close(fd)
     try:
         torch.save(payload, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates the file private (0600); a shipped checkpoint is for everyone
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -27,14 +27,23 @@ TABLE: dict[str, dict[str, dict]] = {
         "full": {"n_train": 4096, "epochs": 10, "batch_size": 128, "width": 32},
     },
     "pose": {
-        "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16,
-                 "lr": 2e-3, "simple": False},
-        "full": {"n_train": 8000, "n_test": 500, "size": 128, "epochs": 30, "batch_size": 64, "width": 64,
-                 "lr": 1e-3, "simple": False},
+        "fast": {"n_train": 512, "n_test": 100, "size": 64, "epochs": 2, "batch_size": 8, "width": 16,
+                 "lr": 1e-3, "simple": False,
+                 # lecture 02: spatial model (kernel 2·32 − 1 covers a 32 x 32 heat map) and joint training
+                 "kernel_size": 63, "graph": "tree", "spatial_epochs": 1, "spatial_n": 256, "spatial_lr": 1e-2,
+                 "joint_epochs": 1, "joint_n": 128, "joint_lr": 2e-4, "joint_batch_size": 16},
+        "full": {"n_train": 8000, "n_test": 500, "size": 128, "epochs": 30, "batch_size": 32, "width": 64,
+                 "lr": 1e-3, "simple": False,
+                 "kernel_size": 127, "graph": "tree", "spatial_epochs": 5, "spatial_n": 0, "spatial_lr": 1e-2,
+                 "joint_epochs": 5, "joint_n": 0, "joint_lr": 2e-4, "joint_batch_size": 32},
     },
     "localization": {
-        "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16},
-        "full": {"n_train": 8000, "n_test": 500, "size": 128, "epochs": 30, "batch_size": 64, "width": 64},
+        "fast": {"n_train": 256, "n_val": 32, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 16,
+                 "width": 16, "lr": 2e-3, "p": 0.2, "fine_width": 16, "crop": 24, "samples": 12,
+                 "cascade_epochs": 1, "lam": 1.0},
+        "full": {"n_train": 8000, "n_val": 200, "n_test": 500, "size": 128, "epochs": 30, "batch_size": 32,
+                 "width": 64, "lr": 1e-3, "p": 0.2, "fine_width": 32, "crop": 48, "samples": 24,
+                 "cascade_epochs": 10, "lam": 1.0},
     },
     "fcn": {
         "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16, "lr": 2e-3,
@@ -51,8 +60,10 @@ TABLE: dict[str, dict[str, dict]] = {
         "full": {"n_patches": 50000, "patch": 48, "epochs": 30, "batch_size": 128, "width": 64},
     },
     "colorization": {
-        "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16},
-        "full": {"n_train": 8000, "n_test": 500, "size": 128, "epochs": 40, "batch_size": 64, "width": 64},
+        "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16,
+                 "lr": 3e-3, "k": 5, "sigma": 5.0, "lam": 0.5, "T": 0.38, "models": "l2,class,rebal"},
+        "full": {"n_train": 8000, "n_test": 500, "size": 64, "epochs": 30, "batch_size": 64, "width": 32,
+                 "lr": 1e-3, "k": 5, "sigma": 5.0, "lam": 0.5, "T": 0.38, "models": "l2,class,rebal"},
     },
 }
 

@@ -1,0 +1,33 @@
+"""Lecture 07: each shipped colorization checkpoint reproduces the metrics it records on the synthetic test split."""
+
+import pytest
+
+from course_lib.colorization import KINDS, ColorizationNet, SyntheticColorScenes, evaluate
+from course_lib.core import checkpoint_path, load_checkpoint
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shipped_checkpoint_reproduces_its_metrics(kind):
+    path = checkpoint_path(f"colorization-{kind}")
+    if not path.is_file():
+        pytest.skip(f"{path} not made yet (python -m course_lib.train colorization)")
+    assert path.stat().st_size <= 5e6
+    meta = load_checkpoint(path)
+    cfg = meta["config"]
+    model = ColorizationNet(width=cfg["width"], head="regression" if kind == "l2" else "class")
+    load_checkpoint(path, model, task=f"colorization-{kind}")
+    test_set = SyntheticColorScenes("test", cfg["n_test"], cfg["size"], meta["seed"])
+    got = evaluate(model, test_set, T=cfg["T"])
+    for key in ("auc", "auc_rebal", "chroma_objects", "saturation_objects"):
+        assert got[key] == pytest.approx(meta["metrics"][key], abs=2e-3, rel=1e-2), key
+
+
+def test_rebalanced_model_is_more_colourful_than_l2_with_higher_rebalanced_auc():
+    metrics = {}
+    for kind in ("l2", "rebal"):
+        path = checkpoint_path(f"colorization-{kind}")
+        if not path.is_file():
+            pytest.skip(f"{path} not made yet")
+        metrics[kind] = load_checkpoint(path)["metrics"]
+    assert metrics["rebal"]["chroma_objects"] > 1.3 * metrics["l2"]["chroma_objects"], metrics
+    assert metrics["rebal"]["auc_rebal"] > metrics["l2"]["auc_rebal"], metrics
