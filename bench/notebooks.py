@@ -35,13 +35,18 @@ def main() -> None:
     rows = []
     for folder in ("solutions", "lectures"):
         for path in sorted((ROOT / folder).glob("*/*.ipynb")):
-            seconds = run(path)
+            try:
+                seconds, error = run(path), None
+            except Exception as err:  # a broken notebook is a result to report, not a reason to stop
+                seconds, error = float("nan"), f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"
             rows.append({"notebook": str(path.relative_to(ROOT)), "seconds": round(seconds, 2),
-                         "within_budget": seconds <= BUDGET_S})
+                         "within_budget": seconds <= BUDGET_S, "error": error})
             print(f"{rows[-1]['notebook']:<55} {seconds:7.1f} s")
-    slowest = max(rows, key=lambda r: r["seconds"])
+    ran = [r for r in rows if r["error"] is None]
+    slowest = max(ran, key=lambda r: r["seconds"])
     table = "| notebook | seconds | ≤ 60 s |\n|---|---|---|\n" + "\n".join(
-        f"| {r['notebook']} | {r['seconds']:.1f} | {'yes' if r['within_budget'] else '**no**'} |" for r in rows)
+        f"| {r['notebook']} | {r['seconds']:.1f} | {'yes' if r['within_budget'] else '**no**'} |"
+        if r["error"] is None else f"| {r['notebook']} | failed: {r['error']} | **no** |" for r in rows)
     write_results("notebooks", {"profile": "fast", "budget_s": BUDGET_S, "notebooks": rows, "slowest": slowest},
                   f"Fast profile, headless, one fresh kernel each. Slowest: {slowest['notebook']} "
                   f"({slowest['seconds']:.1f} s).\n\n{table}")

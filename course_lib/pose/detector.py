@@ -1,0 +1,154 @@
+"""The part detector: a fully convolutional, multi-resolution ConvNet that outputs one heat map per joint.
+
+Tompson, Jain, LeCun, Bregler, "Joint Training of a Convolutional Network and a Graphical Model for Human Pose
+Estimation", NIPS 2014, section 3 (figures 2-4 of the paper, "PART DETECTOR" in the slides):
+
+- A sliding-window ConvNet is run efficiently as one fully convolutional net over the whole image (Sermanet et
+  al.'s OverFeat trick): every output pixel is the detector's answer for the window centred there.
+- Multi-resolution: the same kind of convolution bank sees the image at full and at half resolution, so each
+  output has two overlapping receptive fields, a sharp small one and a coarse wide one (context: where is the
+  rest of the arm?). The half-resolution bank's output is upsampled ×2 and added to the full-resolution one,
+  then shared 9×9 and 1×1 convolutions turn the merged features into one heat map per joint.
+- The "simplified model" of the slides keeps only the full-resolution bank: "performance is close to the full
+  model", fast enough for the real-time demo.
+
+Deviations, for 64×64 teaching images on a CPU: a single 2×2 pooling stage (output stride 2, the paper pools
+twice for stride 4 on 320×240 images); widths of 16-64 channels instead of 128-512; no local contrast
+normalisation of the input (the synthetic images have no lighting gradients worth removing); a 5×5 merge
+convolution instead of 9×9 at stride 2, which covers a similar part of the image. Training uses the paper's
+mean-squared error against Gaussian heat-map targets, weighted towards the joints (:func:`heatmap_loss`).
+
+Lecture: 01_pose_detector
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from course_lib.core import check_choice, check_positive_int, check_tensor
+
+
+def conv_relu(c_in: int, c_out: int, k: int) -> nn.Sequential:
+    """A ``k × k`` convolution (padding keeps the size) followed by ReLU."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2), nn.ReLU(inplace=True))
+
+
+class Bank(nn.Sequential):
+    """One resolution bank: conv 5×5 + ReLU, ``pools`` × (2×2 max-pool), conv 5×5 + ReLU, conv 5×5 + ReLU.
+
+    Input Tensor[B, 3, H, W] → Tensor[B, width, H / 2^pools, W / 2^pools].
+    """
+
+    def __init__(self, width: int, pools: int = 1):
+        layers = [conv_relu(3, width, 5)]
+        layers += [nn.MaxPool2d(2) for _ in range(pools)]
+        layers += [conv_relu(width, width, 5), conv_relu(width, width, 5)]
+        super().__init__(*layers)
+
+
+class PartDetector(nn.Module):
+    """Fully convolutional multi-resolution part detector: images in, one heat map per joint out.
+
+    Parameters
+    ----------
+    joints : int
+        Number of joints J (heat maps), 9 for the course's FLIC joints.
+    width : int
+        Channels of each convolution bank; the 1×1 layer has ``2 · width``.
+    simple : bool
+        ``True``: the slides' "simplified model", the full-resolution bank alone (about 20 % fewer operations and
+        no half-resolution context). ``False``: full- and half-resolution banks merged.
+
+    Attributes
+    ----------
+    stride : int
+        Input pixels per output cell (2): an (H, W) image gives (H / 2, W / 2) heat maps; output cell ``(u, v)`` is
+        centred at input pixel ``(2u + 0.5, 2v + 0.5)`` (see :mod:`course_lib.pose.data`).
+
+    Examples
+    --------
+    >>> net = PartDetector(9, width=16)
+    >>> net(torch.rand(2, 3, 64, 64)).shape
+    torch.Size([2, 9, 32, 32])
+
+    Lecture: 01_pose_detector
+    """
+
+    stride = 2
+
+    def __init__(self, joints: int = 9, *, width: int = 32, simple: bool = False):
+        super().__init__()
+        check_positive_int(joints, "joints")
+        check_positive_int(width, "width")
+        check_choice(simple, "simple", (True, False))
+        self.joints, self.width, self.simple = joints, width, simple
+        self.full_res = Bank(width)  # stride 2, receptive field 22 input pixels
+        self.half_res = None if simple else Bank(width)  # on the half-size image: stride 4, field 44 pixels
+        # After the merge: the paper's 9x9 + 1x1 + 1x1 "fully connected" layers, as convolutions.
+        self.head = nn.Sequential(
+            conv_relu(width, width, 5),
+            conv_relu(width, 2 * width, 1),
+            nn.Conv2d(2 * width, joints, 1),
+        )
+
+    def extra_repr(self) -> str:
+        return f"joints={self.joints}, width={self.width}, simple={self.simple}, stride={self.stride}"
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Heat maps for a batch of images.
+
+        Parameters
+        ----------
+        images : Tensor[B, 3, H, W], float in [0, 1]; H and W divisible by 4.
+
+        Returns
+        -------
+        Tensor[B, J, H / 2, W / 2], float: unnormalised heat maps (trained towards Gaussians of peak 1).
+        """
+        check_tensor(images, "images", dims="B C H W", shape=(None, 3, None, None), dtype="float")
+        B, C, H, W = images.shape
+        if H % 4 or W % 4:
+            raise ValueError(f"images must have H and W divisible by 4; got (H, W) = ({H}, {W})")
+        x = images - 0.5  # centre the inputs (the paper's LCN also removes the mean)
+        feats = self.full_res(x)  # (B, width, H/2, W/2)
+        if self.half_res is not None:
+            small = F.avg_pool2d(x, 2)  # (B, 3, H/2, W/2): the half-resolution image
+            coarse = self.half_res(small)  # (B, width, H/4, W/4)
+            up = F.interpolate(coarse, scale_factor=2, mode="bilinear", align_corners=False)  # (B, width, H/2, W/2)
+            feats = feats + up  # overlapping receptive fields, merged by adding
+        return self.head(feats)  # (B, J, H/2, W/2)
+
+
+def heatmap_loss(pred: torch.Tensor, target: torch.Tensor, *, pos_weight: float = 20.0) -> torch.Tensor:
+    """Mean squared error between predicted and target heat maps, weighted towards the joints.
+
+    ``loss = mean((pred − target)² · (1 + pos_weight · target))``. With ``pos_weight=0`` this is the paper's
+    plain MSE. Deviation: a Gaussian of one cell covers well under 1 % of a heat map, so plain MSE spends almost
+    all of its gradient teaching "zero here" and learns the peaks slowly (the paper trained for days on a GPU);
+    weighting the cells near the joint (by the target itself) makes the detector learn in minutes on a CPU. The
+    optimum is unchanged: the target still minimises the loss.
+
+    Parameters
+    ----------
+    pred, target : Tensor[B, J, H, W], float, same shape; target in [0, 1].
+    pos_weight : float
+        Extra weight at the peak of a target (≥ 0).
+
+    Returns
+    -------
+    Tensor[] (scalar): the weighted mean over all elements.
+
+    Lecture: 01_pose_detector
+    """
+    check_tensor(pred, "pred", dims="B J H W", dtype="float")
+    check_tensor(target, "target", dims="B J H W", shape=tuple(pred.shape), dtype="float")
+    if not pos_weight >= 0:
+        raise ValueError(f"pos_weight must be ≥ 0, but found {pos_weight}")
+    return ((pred - target) ** 2 * (1 + pos_weight * target)).mean()
+
+
+def num_params(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

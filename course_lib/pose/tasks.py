@@ -1,0 +1,161 @@
+"""Training commands for the pose lectures: ``python -m course_lib.train pose`` makes the shipped checkpoints.
+
+:func:`train_detector` trains the part detector of Tompson et al. (NIPS 2014) on :class:`SyntheticPose` with
+the paper's heat-map MSE and measures the FLIC detection rate on the synthetic test split;
+:func:`train_pose` (the registered ``pose`` task) saves it as ``checkpoints/pose-detector.pt`` and hands it to
+the spatial model and joint training of lecture 02 (:mod:`course_lib.pose.joint`).
+
+The data seed is the training seed: a checkpoint's test split is ``SyntheticPose("test", cfg["n_test"],
+cfg["size"], seed)`` with the ``cfg`` and ``seed`` recorded in it, so a test can re-evaluate its metrics.
+
+Lecture: 01_pose_detector
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import torch
+
+from course_lib.core import (
+    check_tensor,
+    checkpoint_path,
+    fit,
+    get_device,
+    load_checkpoint,
+    save_checkpoint,
+    seed_everything,
+)
+
+from .data import JOINTS, SyntheticPose
+from .detector import PartDetector, heatmap_loss
+from .metrics import detection_rate, heatmap_argmax
+
+RADII = (5, 10, 20)  # detection-rate radii (% of torso size) recorded in checkpoints and benchmarks
+DETECTOR_TASK = "pose-detector"
+
+
+def make_datasets(cfg: dict, seed: int) -> tuple[SyntheticPose, SyntheticPose]:
+    """The train and test splits a pose checkpoint is trained and evaluated on (``cfg``: the ``pose`` row)."""
+    kwargs = {"stride": PartDetector.stride}
+    return (SyntheticPose("train", cfg["n_train"], cfg["size"], seed, **kwargs),
+            SyntheticPose("test", cfg["n_test"], cfg["size"], seed, **kwargs))
+
+
+@torch.no_grad()
+def predict_joints(model: torch.nn.Module, images: torch.Tensor, *, subpixel: bool = True, batch_size: int = 64
+                   ) -> torch.Tensor:
+    """Run a heat-map model and decode the maxima: Tensor[N, 3, H, W] → Tensor[N, J, 2] ``(x, y)`` input pixels.
+
+    The model runs on its own device in eval mode; the result is on the CPU. ``model.stride`` gives the output
+    stride.
+
+    Lecture: 01_pose_detector
+    """
+    check_tensor(images, "images", dims="N C H W", shape=(None, 3, None, None), dtype="float")
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for i in range(0, len(images), batch_size):
+        heatmaps = model(images[i:i + batch_size].to(device))  # (b, J, H/s, W/s)
+        out.append(heatmap_argmax(heatmaps.float(), stride=model.stride, subpixel=subpixel).cpu())
+    return torch.cat(out)  # (N, J, 2)
+
+
+def dataset_tensors(dataset: SyntheticPose) -> dict:
+    """All of a split as tensors: ``image`` (N, 3, H, W) float, ``joints`` (N, J, 2), ``visible`` (N, J),
+    ``torso`` (N,)."""
+    return {"image": dataset.images.float() / 255.0, "joints": dataset.joints, "visible": dataset.visible,
+            "torso": dataset.torso}
+
+
+def evaluate_detector(model: torch.nn.Module, dataset: SyntheticPose, *, radii=RADII, subpixel: bool = True
+                      ) -> dict:
+    """FLIC detection rate (percent) per joint and averaged, at each radius (percent of torso size).
+
+    Returns a flat dict of floats, e.g. ``{"dr10_lwri": 71.2, ..., "dr10_mean": 80.3}``, all joints counted
+    (occluded ones too, as FLIC annotates them).
+
+    Lecture: 01_pose_detector
+    """
+    data = dataset_tensors(dataset)
+    pred = predict_joints(model, data["image"], subpixel=subpixel)  # (N, J, 2)
+    metrics = {}
+    for r in radii:
+        rates = detection_rate(pred, data["joints"], r, torso=data["torso"])  # (J,)
+        metrics.update({f"dr{r}_{name}": float(v) for name, v in zip(JOINTS, rates)})
+        metrics[f"dr{r}_mean"] = float(rates.mean())
+    return metrics
+
+
+def train_detector(cfg: dict, seed: int, *, progress: bool = True, live_plot: bool = False
+                   ) -> tuple[PartDetector, dict]:
+    """Train a :class:`PartDetector` on synthetic people; return it (eval mode) and its test metrics.
+
+    Parameters
+    ----------
+    cfg : dict
+        The ``pose`` row of the profile table: ``n_train``, ``n_test``, ``size``, ``epochs``, ``batch_size``,
+        ``width``, ``lr``, ``simple``.
+    seed : int
+        Seeds the data (both splits), the initial weights and the batch order.
+
+    Returns
+    -------
+    (model, metrics): the trained detector on ``get_device()``; metrics as :func:`evaluate_detector` plus
+    ``"final_loss"`` (mean loss of the last epoch) and ``"train_seconds"``.
+
+    Lecture: 01_pose_detector
+    """
+    seed_everything(seed)
+    train, test = make_datasets(cfg, seed)
+    model = PartDetector(len(JOINTS), width=cfg["width"], simple=cfg.get("simple", False))
+    loader = torch.utils.data.DataLoader(train, batch_size=cfg["batch_size"], shuffle=True,
+                                         generator=torch.Generator().manual_seed(seed))
+
+    def loss_fn(net, batch):
+        return heatmap_loss(net(batch["image"]), batch["heatmaps"])
+
+    # Adam with a cosine learning-rate decay over the epochs (stepped by fit's per-epoch callback).
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.get("lr", 1e-3))
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
+    history = fit(model, loader, loss_fn, epochs=cfg["epochs"], optimizer=optimizer, device=get_device(),
+                  progress=progress, live_plot=live_plot, desc="detector", callback=lambda e, h: schedule.step())
+    metrics = evaluate_detector(model, test)
+    metrics.update(final_loss=history["epoch_loss"][-1], train_seconds=history["seconds"])
+    return model, metrics
+
+
+def load_detector(path: str | pathlib.Path | None = None, *, device: torch.device | None = None
+                  ) -> tuple[PartDetector, dict]:
+    """Build a :class:`PartDetector` with the width a checkpoint was trained with and load it.
+
+    ``path`` defaults to ``checkpoints/pose-detector.pt``. Returns ``(model, checkpoint)`` with the model in eval
+    mode on ``device`` (default ``get_device()``); ``checkpoint["metrics"]``, ``["config"]``, ``["command"]``
+    say what it claims and how it was made.
+
+    Lecture: 01_pose_detector
+    """
+    path = checkpoint_path("pose-detector") if path is None else pathlib.Path(path)
+    ckpt = load_checkpoint(path, task=DETECTOR_TASK)
+    cfg = ckpt["config"]
+    model = PartDetector(len(JOINTS), width=int(cfg["width"]), simple=bool(cfg.get("simple", False)))
+    load_checkpoint(path, model, task=DETECTOR_TASK)
+    return model.to(device or get_device()).eval(), ckpt
+
+
+def train_pose(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
+    """The ``pose`` task: train the part detector, save ``pose-detector.pt``, then lecture 02's models.
+
+    Lecture: 01_pose_detector, 02_pose_spatial
+    """
+    out_dir = pathlib.Path(out_dir)
+    detector, metrics = train_detector(cfg, seed)
+    for r in RADII:
+        print(f"detector: detection rate at r={r}% torso, mean over joints {metrics[f'dr{r}_mean']:.1f}%")
+    path = save_checkpoint(out_dir / "pose-detector.pt", detector, task=DETECTOR_TASK, command=command,
+                           profile=profile, seed=seed, metrics=metrics, config=cfg)
+    from .joint import train_spatial_and_joint
+
+    return [path] + list(train_spatial_and_joint(detector, cfg=cfg, profile=profile, seed=seed, out_dir=out_dir,
+                                                 command=command))
