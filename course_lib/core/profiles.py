@@ -52,12 +52,25 @@ TABLE: dict[str, dict[str, dict]] = {
                  "lr": 1e-3, "backbone": "vgg16_bn", "patch": 26, "n_patches": 100000, "patch_epochs": 10},
     },
     "depth": {
-        "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16},
-        "full": {"n_train": 6000, "n_test": 500, "size": 128, "epochs": 40, "batch_size": 32, "width": 64},
+        # lecture 05: rooms are size x 3·size/4 pixels; one MultiScaleNet per scale setting ("variants"), all
+        # trained with the same budget; coarse = channels of scale 1's output, fc_width its hidden layer
+        "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16,
+                 "fc_width": 256, "coarse": 16, "lr": 2e-3, "lam": 0.5, "w_normals": 1.0, "w_labels": 0.5,
+                 "variants": "s1,s2,s12,s123"},
+        "full": {"n_train": 8000, "n_test": 500, "size": 128, "epochs": 40, "batch_size": 32, "width": 32,
+                 "fc_width": 1024, "coarse": 32, "lr": 1e-3, "lam": 0.5, "w_normals": 1.0, "w_labels": 0.5,
+                 "variants": "s1,s2,s12,s123"},
     },
     "restoration": {
-        "fast": {"n_patches": 2048, "patch": 32, "epochs": 2, "batch_size": 64, "width": 16},
-        "full": {"n_patches": 50000, "patch": 48, "epochs": 30, "batch_size": 128, "width": 64},
+        # lecture 06: σ in 0-255 units; depth/width of DnCNN and of the deblur/inpaint/window nets; PatchMLP
+        # sizes after "mlp_"; eval_crop: side of the held-out crops a checkpoint is evaluated on; init: start from
+        # that model's shipped checkpoint ("" = from scratch)
+        "fast": {"models": "dncnn25", "n_patches": 1024, "patch": 40, "epochs": 1, "batch_size": 32, "lr": 1e-3,
+                 "depth": 6, "width": 24, "sigma": 25.0, "sigma_max": 55.0, "mlp_patch": 13, "mlp_hidden": 512,
+                 "mlp_layers": 2, "eval_crop": 192, "init": ""},
+        "full": {"models": "dncnn25,blind,mlp,deblur,inpaint,window", "n_patches": 100000, "patch": 50,
+                 "epochs": 50, "batch_size": 128, "lr": 1e-3, "depth": 17, "width": 64, "sigma": 25.0,
+                 "sigma_max": 55.0, "mlp_patch": 17, "mlp_hidden": 2047, "mlp_layers": 4, "eval_crop": 256, "init": ""},
     },
     "colorization": {
         "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16,

@@ -1,0 +1,59 @@
+"""Depth, surface normals and semantic labels from one image (Eigen & Fergus, ICCV 2015).
+
+Read in the order of the paper: ``rooms`` (synthetic indoor rooms, ray-cast with exact depth, normals and
+labels) and ``nyu`` (the real NYU Depth v2 labelled set, read from a local file), ``multiscale`` (the three-scale
+network), ``losses`` (scale-invariant depth loss with gradient term, normals, labels), ``metrics`` (the slides'
+error tables) and ``tasks`` (training recipes, baselines and ``python -m course_lib.train depth``).
+
+Lecture: 05_depth
+"""
+
+from .losses import labels_loss, normals_loss, scale_invariant_loss
+from .metrics import (
+    DEPTH_KEYS,
+    NORMAL_KEYS,
+    angular_error,
+    bootstrap_difference,
+    depth_metrics,
+    label_metrics,
+    normal_metrics,
+    per_image_normal_mean,
+    per_image_si_log,
+)
+from .multiscale import OUT_CHANNELS, SCALES, TASKS, MultiScaleNet, Scale1, Scale2, Scale3, finish, num_params
+from .nyu import NYU_4_FROM_13, nyu_depth_v2
+from .rooms import (
+    CLASSES,
+    IGNORE_INDEX,
+    SPLITS,
+    SyntheticRooms,
+    camera_rotation,
+    pixel_rays,
+    render_rooms,
+    room_seed_sequence,
+    sample_room,
+)
+from .tasks import (
+    VARIANT_NAMES,
+    VARIANTS,
+    baseline_predictions,
+    build_model,
+    evaluate,
+    evaluate_predictions,
+    flip_batch,
+    load_or_train,
+    multitask_loss,
+    predict,
+    train_depth,
+    train_model,
+)
+
+__all__ = [
+    "CLASSES", "DEPTH_KEYS", "IGNORE_INDEX", "MultiScaleNet", "NORMAL_KEYS", "NYU_4_FROM_13", "OUT_CHANNELS",
+    "SCALES", "SPLITS", "Scale1", "Scale2", "Scale3", "SyntheticRooms", "TASKS", "VARIANTS", "VARIANT_NAMES",
+    "angular_error", "baseline_predictions", "bootstrap_difference", "build_model", "camera_rotation",
+    "depth_metrics", "evaluate", "evaluate_predictions", "finish", "flip_batch", "label_metrics", "labels_loss",
+    "load_or_train", "multitask_loss", "normal_metrics", "normals_loss", "num_params", "nyu_depth_v2",
+    "per_image_normal_mean", "per_image_si_log", "pixel_rays", "predict", "render_rooms", "room_seed_sequence",
+    "sample_room", "scale_invariant_loss", "train_depth", "train_model",
+]

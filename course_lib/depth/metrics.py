@@ -1,0 +1,197 @@
+"""The error measures of the slides' tables: depth (δ thresholds, abs rel, sq rel, RMS, RMS log, sc-inv),
+surface normals (mean and median angle, % within 11.25°, 22.5°, 30°), and 4-class label accuracy.
+
+Depth, with ``y`` the prediction and ``y*`` the truth (metres) at the ``n`` valid pixels of one image
+(Eigen, Puhrsch & Fergus NIPS 2014, section 4.1; the ICCV 2015 tables use the same):
+
+* ``delta1/2/3``: fraction of pixels with ``max(y / y*, y* / y) < 1.25^k`` (**strictly** below; a pixel exactly
+  at ratio 1.25 does not count for δ1);
+* ``abs_rel`` = mean |y − y*| / y*; ``sq_rel`` = mean (y − y*)² / y*;
+* ``rmse`` = sqrt(mean (y − y*)²) (metres); ``rmse_log`` = sqrt(mean (log y − log y*)²);
+* ``si_log`` ("sc-inv." on the slide) = sqrt(mean d² − (mean d)²), d = log y − log y*: the error left after the
+  best global scale, i.e. the standard deviation of the log ratio.
+
+Normals: the angle between the predicted and the true normal, both normalised, in degrees; ``mean``, ``median``
+and the percentage of pixels ``within_11_25``, ``within_22_5``, ``within_30`` degrees.
+
+Every measure is computed **per image and then averaged over images** (so a large image does not count more);
+the paper's code averages some measures over all pixels of the test set instead, which weights images by their
+valid pixels. Labels use one confusion matrix over the whole set (:mod:`course_lib.core.confusion`), as the
+segmentation literature does.
+
+Lecture: 05_depth
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from course_lib.core import check_same_shape, check_tensor
+from course_lib.core.confusion import confusion_matrix, segmentation_scores
+
+DEPTH_KEYS = ("delta1", "delta2", "delta3", "abs_rel", "sq_rel", "rmse", "rmse_log", "si_log")
+NORMAL_KEYS = ("mean", "median", "within_11_25", "within_22_5", "within_30")
+
+
+def _valid_mask(mask, ref: torch.Tensor) -> torch.Tensor:
+    """Bool mask of ``ref``'s shape (all True when None), each image with at least one pixel."""
+    if mask is None:
+        mask = torch.ones_like(ref, dtype=torch.bool)
+    check_tensor(mask, "mask", dtype="bool")
+    if mask.shape != ref.shape:
+        raise ValueError(f"mask must have shape {tuple(ref.shape)} (like the depth maps); got {tuple(mask.shape)}")
+    empty = (mask.flatten(1).sum(1) == 0).nonzero().flatten().tolist()
+    if empty:
+        raise ValueError(f"mask selects no pixel in image(s) {empty[:5]}: a metric of nothing is undefined")
+    return mask
+
+
+def depth_metrics(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None) -> dict:
+    """The slide's depth measures, per image then averaged over images.
+
+    Parameters
+    ----------
+    pred, gt : Tensor[B, 1, H, W]
+        Predicted and true depth in metres; both strictly positive on the valid pixels (logs are taken).
+    mask : Tensor[B, 1, H, W] of bool, optional
+        Valid pixels (default: all); every image needs at least one.
+
+    Returns
+    -------
+    dict of float
+        ``delta1``, ``delta2``, ``delta3`` (fractions in [0, 1]), ``abs_rel``, ``sq_rel`` (metres), ``rmse``
+        (metres), ``rmse_log``, ``si_log``.
+
+    Examples
+    --------
+    >>> gt = torch.ones(1, 1, 1, 2)
+    >>> m = depth_metrics(torch.tensor([[[[1.25, 1.0]]]]), gt)
+    >>> m["delta1"], m["delta2"]  # ratio exactly 1.25 is not < 1.25
+    (0.5, 1.0)
+
+    Lecture: 05_depth
+    """
+    check_tensor(pred, "pred", dims="B 1 H W", shape=(None, 1, None, None), dtype="float", finite=True)
+    check_tensor(gt, "gt", dims="B 1 H W", shape=(None, 1, None, None), dtype="float", finite=True)
+    check_same_shape(pred, gt, "pred", "gt")
+    m = _valid_mask(mask, pred)
+    for x, name in ((pred, "pred"), (gt, "gt")):
+        if (x[m] <= 0).any():
+            raise ValueError(f"{name} must be > 0 on valid pixels (log depth is taken); got minimum "
+                             f"{float(x[m].min()):.4g}")
+    pred, gt = pred.double(), gt.double()
+    w = m.double()  # (B, 1, H, W)
+    n = w.flatten(1).sum(1)  # (B,)
+
+    def mean(x):  # per-image mean over valid pixels: (B, 1, H, W) -> (B,)
+        return (torch.where(m, x, 0.0)).flatten(1).sum(1) / n
+
+    safe_p, safe_g = torch.where(m, pred, 1.0), torch.where(m, gt, 1.0)
+    ratio = torch.maximum(safe_p / safe_g, safe_g / safe_p)
+    d = torch.log(safe_p) - torch.log(safe_g)
+    per_image = {
+        "delta1": mean((ratio < 1.25).double()),
+        "delta2": mean((ratio < 1.25**2).double()),
+        "delta3": mean((ratio < 1.25**3).double()),
+        "abs_rel": mean((safe_p - safe_g).abs() / safe_g),
+        "sq_rel": mean((safe_p - safe_g) ** 2 / safe_g),
+        "rmse": mean((safe_p - safe_g) ** 2).sqrt(),
+        "rmse_log": mean(d**2).sqrt(),
+        "si_log": (mean(d**2) - mean(d) ** 2).clamp_min(0).sqrt(),
+    }
+    return {k: float(v.mean()) for k, v in per_image.items()}
+
+
+def angular_error(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Angle in degrees between normals, Tensor[B, 3, H, W] × 2 → Tensor[B, 1, H, W]; both are normalised.
+
+    Lecture: 05_depth
+    """
+    check_tensor(pred, "pred", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True)
+    check_tensor(gt, "gt", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True)
+    check_same_shape(pred, gt, "pred", "gt")
+    cos = (F.normalize(pred.double(), dim=1) * F.normalize(gt.double(), dim=1)).sum(1, keepdim=True)
+    return torch.rad2deg(torch.acos(cos.clamp(-1.0, 1.0)))
+
+
+def normal_metrics(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None) -> dict:
+    """The slide's normal measures (degrees, percent), per image then averaged over images.
+
+    Parameters
+    ----------
+    pred, gt : Tensor[B, 3, H, W]
+        Predicted and true normals; both are normalised to unit length first. A zero-length vector on a valid
+        pixel has no direction and is refused.
+    mask : Tensor[B, 1, H, W] of bool, optional
+        Valid pixels (default: all).
+
+    Returns
+    -------
+    dict of float
+        ``mean``, ``median`` (degrees), ``within_11_25``, ``within_22_5``, ``within_30`` (percent of pixels).
+
+    Lecture: 05_depth
+    """
+    ang = angular_error(pred, gt)  # (B, 1, H, W) degrees
+    m = _valid_mask(mask, ang)
+    for x, name in ((pred, "pred"), (gt, "gt")):
+        if (x.norm(dim=1, keepdim=True)[m] < 1e-12).any():
+            raise ValueError(f"{name} has zero-length normals on valid pixels: they have no direction")
+    out = {k: [] for k in NORMAL_KEYS}
+    for a, v in zip(ang, m):  # per image: the median needs the pixels themselves
+        a = a[v]
+        out["mean"].append(float(a.mean()))
+        out["median"].append(float(a.median()) if a.numel() % 2 else float(a.quantile(0.5)))
+        for key, t in (("within_11_25", 11.25), ("within_22_5", 22.5), ("within_30", 30.0)):
+            out[key].append(100.0 * float((a < t).double().mean()))
+    return {k: sum(v) / len(v) for k, v in out.items()}
+
+
+def label_metrics(pred: torch.Tensor, gt: torch.Tensor, num_classes: int = 4, *, ignore_index: int = 255) -> dict:
+    """Pixel accuracy and mean class accuracy (the slides' "4-class pixelwise accuracy", in percent) and mean IU.
+
+    ``pred`` and ``gt`` are Tensor[B, H, W] of int (``gt`` may hold ``ignore_index``). One confusion matrix over
+    all images (:func:`course_lib.core.confusion.confusion_matrix`).
+
+    Lecture: 05_depth
+    """
+    s = segmentation_scores(confusion_matrix(pred, gt, num_classes, ignore_index=ignore_index))
+    return {"pixel_acc": 100.0 * s["pixel_acc"], "mean_acc": 100.0 * s["mean_acc"],
+            "mean_iou": 100.0 * s["mean_iou"]}
+
+
+def bootstrap_difference(a: torch.Tensor, b: torch.Tensor, *, n_boot: int = 2000, seed: int = 0,
+                         level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of the paired difference ``a − b`` over test images and its bootstrap interval.
+
+    ``a`` and ``b`` are Tensor[N] of one measure per test image for two models. Resampling images (not pixels)
+    keeps the interval honest about how many rooms the comparison rests on. Returns ``(mean, low, high)``.
+
+    Lecture: 05_depth
+    """
+    check_tensor(a, "a", dims="N", dtype="float", finite=True)
+    check_same_shape(a, b, "a", "b")
+    diff = (a - b).double()
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randint(len(diff), (n_boot, len(diff)), generator=g)  # (n_boot, N)
+    means = diff[idx].mean(1)
+    lo, hi = torch.quantile(means, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64))
+    return float(diff.mean()), float(lo), float(hi)
+
+
+def per_image_si_log(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """sc-inv. error of each image, Tensor[B] (see :func:`depth_metrics`), for paired comparisons.
+
+    Lecture: 05_depth
+    """
+    return torch.tensor([depth_metrics(p[None], g[None], None if mask is None else v[None])["si_log"]
+                         for p, g, v in zip(pred, gt, mask if mask is not None else [None] * len(pred))])
+
+
+def per_image_normal_mean(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean angular error (degrees) of each image, Tensor[B], for paired comparisons. Lecture: 05_depth"""
+    ang = angular_error(pred, gt)
+    m = _valid_mask(mask, ang)
+    return (ang * m).flatten(1).sum(1) / m.flatten(1).sum(1)
+
