@@ -48,12 +48,22 @@ def test_fit_is_reproducible_with_a_seed():
 
 
 def test_fit_clips_gradients_and_calls_back():
+    # With SGD at lr = 1, one step moves the parameters by exactly the (clipped) gradient: its norm must be the
+    # clip value, although the raw gradient is ~10^4 times larger.
+    torch.manual_seed(0)
     seen = []
     model = nn.Linear(2, 1)
     data = [(torch.randn(4, 2) * 100, torch.randn(4, 1))]
-    fit(model, data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), epochs=2, clip_grad=1e-3, progress=False,
-        callback=lambda epoch, h: seen.append(epoch))
+    loss_fn = lambda m, b: ((m(b[0]) - b[1]) ** 2).mean()  # noqa: E731
+    before = torch.cat([p.detach().flatten() for p in model.parameters()])
+    raw = torch.autograd.grad(loss_fn(model, data[0]), list(model.parameters()))
+    assert torch.cat([g.flatten() for g in raw]).norm() > 10.0
+    fit(model, data, loss_fn, epochs=2, clip_grad=1e-3, progress=False, optimizer=torch.optim.SGD(
+        model.parameters(), lr=1.0), callback=lambda epoch, h: seen.append(epoch))
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
     assert seen == [0, 1]
+    assert float((after - before).norm()) <= 2 * 1e-3 + 1e-6  # two steps, each at most the clip norm
+    assert float((after - before).norm()) > 1e-3  # and the steps did happen
 
 
 def test_fit_refuses_a_diverging_loss():

@@ -73,8 +73,7 @@ def test_bad_checkpoint_requests(pooling):
 def test_splits():
     """The test split each checkpoint was evaluated on, drawn once (targets restrided per pooling)."""
     path = checkpoint_path("localization-coarse4")
-    if not path.is_file():
-        pytest.skip("checkpoints/localization-*.pt not shipped")
+    assert path.is_file(), "checkpoints/localization-*.pt not shipped"
     _, ckpt = load_localization(4, "coarse", device=torch.device("cpu"))
     cfg = ckpt["config"]
     return {"test": SyntheticPose("test", cfg["n_test"], cfg["size"], ckpt["seed"], stride=4)}

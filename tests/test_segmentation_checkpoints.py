@@ -12,8 +12,7 @@ NAMES = ("fcn-32s", "fcn-16s", "fcn-8s", "fcn-patch")
 
 def _require(name):
     path = checkpoint_path(name)
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (make it with `python -m course_lib.train fcn`)")
+    assert path.is_file(), f"{path} is not built (make it with `python -m course_lib.train fcn`)"
     return path
 
 

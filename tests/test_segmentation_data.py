@@ -122,9 +122,9 @@ def test_convolutionalize_gives_identical_outputs_on_a_patch():
     torch.manual_seed(0)
     clf = PatchClassifier(5, patch=26, width=4, hidden=16).eval()
     fcn = convolutionalize(clf).eval()
-    x = torch.randn(3, 3, 26, 26)
+    x = torch.rand(3, 3, 26, 26)
     torch.testing.assert_close(fcn(x)[:, :, 0, 0], clf(x))
-    assert fcn(torch.randn(1, 3, 64, 50)).shape == (1, 5, score_map_size(64, patch=26, stride=4),
+    assert fcn(torch.rand(1, 3, 64, 50)).shape == (1, 5, score_map_size(64, patch=26, stride=4),
                                                      score_map_size(50, patch=26, stride=4))
 
 
@@ -141,7 +141,7 @@ def test_convolutionalize_generic_classifier_and_inferred_shape():
 
     net = Net().eval()
     conv = convolutionalize(net).eval()  # feature shape (6, 4, 4) inferred
-    x = torch.randn(2, 3, 8, 8)
+    x = torch.rand(2, 3, 8, 8)
     torch.testing.assert_close(conv(x)[:, :, 0, 0], net(x))
     net.classifier.append(nn.BatchNorm1d(3))
     with pytest.raises(TypeError, match="cannot convolutionalize a BatchNorm1d"):

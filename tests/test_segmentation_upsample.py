@@ -75,7 +75,7 @@ def test_fcn_output_size_equals_input_size(h, w, variant):
     torch.manual_seed(0)
     model = FCN(3, variant, width=2).eval()
     with torch.no_grad():
-        out = model(torch.randn(1, 3, h, w))
+        out = model(torch.rand(1, 3, h, w))
     assert out.shape == (1, 3, h, w)
 
 
@@ -84,7 +84,7 @@ def test_fcn_odd_sizes_all_variants(h, w):
     for variant in ("32s", "16s", "8s"):
         model = FCN(5, variant, width=2).eval()
         with torch.no_grad():
-            maps = model.intermediates(torch.randn(2, 3, h, w))
+            maps = model.intermediates(torch.rand(2, 3, h, w))
         assert maps["out"].shape == (2, 5, h, w)
         assert maps["score_fr"].shape[-2:] == (-(-h // 32), -(-w // 32))
         if variant == "8s":
@@ -97,7 +97,7 @@ def test_score_layers_start_at_zero():
         layer = getattr(model, name)
         assert layer.weight.abs().max() == 0 and layer.bias.abs().max() == 0
     with torch.no_grad():
-        assert model(torch.randn(1, 3, 40, 40)).abs().max() == 0
+        assert model(torch.rand(1, 3, 40, 40)).abs().max() == 0
 
 
 def test_fuse_skip_crops_then_adds():
@@ -123,7 +123,7 @@ def test_bad_inputs_raise_clear_errors():
 
 def test_fcn_gradients_reach_backbone_through_zero_scores():
     model = FCN(3, "8s", width=2)
-    x, y = torch.randn(2, 3, 32, 32), torch.randint(0, 3, (2, 32, 32))
+    x, y = torch.rand(2, 3, 32, 32), torch.randint(0, 3, (2, 32, 32))
     F.cross_entropy(model(x), y).backward()
     assert model.score_pool3.weight.grad.abs().sum() > 0
     assert model.upscore_pool4.deconv.weight.grad is not None
@@ -134,5 +134,5 @@ def test_torchvision_backbone_any_size():
     """The full-profile backbone: torchvision's VGG (random init, nothing downloaded), ceil-mode pools."""
     model = FCN(21, "8s", "vgg11_bn", width=4).eval()
     with torch.no_grad():
-        assert model(torch.randn(1, 3, 45, 70)).shape == (1, 21, 45, 70)
+        assert model(torch.rand(1, 3, 45, 70)).shape == (1, 21, 45, 70)
     assert model.backbone.channels == {"pool3": 256, "pool4": 512, "fc7": 64}

@@ -12,6 +12,8 @@ github.com/richzhang/colorization (via the course's ``reference/colorization-ab-
 Lecture: 07_colorization
 """
 
+from course_lib.core import num_params
+
 from .bins import ab_bins, bin_rgb, in_gamut_bins
 from .data import LEGACY_GRAY, PALETTES, PHOTOS, SHAPES, SyntheticColorScenes, legacy_photos, load_photo, palette_mean
 from .decode import TEMPERATURE, anneal, annealed_mean, annealed_mean_direct, mode
@@ -26,7 +28,7 @@ from .metrics import (
     inverse_prior_weights,
     mean_chroma,
 )
-from .net import AB_SCALE, NORM_L, ColorizationNet, colorize, num_params, predict_ab
+from .net import AB_SCALE, NORM_L, ColorizationNet, colorize, predict_ab
 from .pretext import linear_probe, probe_features
 from .rebalance import empirical_prior, pixel_weights, rebalance_weights, smooth_prior
 from .tasks import (

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from course_lib.core import check_choice, check_positive_int
+from course_lib.core import check_choice, check_positive_int, check_seed
 
 from .lab import lab_to_rgb
 
@@ -179,7 +179,7 @@ class SyntheticColorScenes(Dataset):
         check_positive_int(size, "size")
         if size % 8:
             raise ValueError(f"size must be a multiple of 8, but found {size}")
-        self.split, self.n, self.size, self.seed = split, n, size, seed
+        self.split, self.n, self.size, self.seed = split, n, size, check_seed(seed)
         labs, maps, labels, self.colors = [], [], [], []
         for i in range(n):
             scene = render_scene(scene_seed(seed, split, i), size)

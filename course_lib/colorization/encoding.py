@@ -26,7 +26,7 @@ from course_lib.core import check_positive_int, check_tensor
 
 
 def _check_bins(bins: torch.Tensor) -> int:
-    check_tensor(bins, "bins", dims="Q 2", shape=(None, 2), dtype="float")
+    check_tensor(bins, "bins", dims="Q 2", shape=(None, 2), dtype="float", finite=True)
     return bins.shape[0]
 
 
@@ -54,7 +54,7 @@ def encode_nearest(ab: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
 
     Lecture: 07_colorization
     """
-    check_tensor(ab, "ab", dims="B 2 H W", shape=(None, 2, None, None), dtype="float")
+    check_tensor(ab, "ab", dims="B 2 H W", shape=(None, 2, None, None), dtype="float", finite=True)
     _check_bins(bins)
     B, _, H, W = ab.shape
     bins = bins.to(ab.device)
@@ -102,7 +102,7 @@ def soft_encode(ab: torch.Tensor, bins: torch.Tensor, *, k: int = 5, sigma: floa
 
     Lecture: 07_colorization
     """
-    check_tensor(ab, "ab", dims="B 2 H W", shape=(None, 2, None, None), dtype="float")
+    check_tensor(ab, "ab", dims="B 2 H W", shape=(None, 2, None, None), dtype="float", finite=True)
     Q = _check_bins(bins)
     check_positive_int(k, "k")
     if k > Q:

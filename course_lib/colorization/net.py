@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.core import check_choice, check_positive_int, check_tensor
+from course_lib.core import check_choice, check_model_input, check_positive_int, check_tensor
 
 from .bins import ab_bins
 from .decode import TEMPERATURE, annealed_mean
@@ -112,7 +112,7 @@ class ColorizationNet(nn.Module):
         raise AssertionError(f"unreachable: {upto}")
 
     def _normalise(self, L: torch.Tensor) -> torch.Tensor:
-        check_tensor(L, "L", dims="B 1 H W", shape=(None, 1, None, None), dtype="float")
+        check_model_input(L, "L", self, dims="B 1 H W", shape=(None, 1, None, None), min_value=0.0, max_value=100.0)
         B, _, H, W = L.shape
         if H % 8 or W % 8:
             raise ValueError(f"L must have H and W divisible by 8 (three stride-2 blocks); got {H}×{W}")
@@ -141,11 +141,6 @@ class ColorizationNet(nn.Module):
 
     def extra_repr(self) -> str:
         return f"width={self.width}, head={self.head!r}, Q={self.num_bins if self.head == 'class' else 0}"
-
-
-def num_params(model: nn.Module) -> int:
-    """Number of trainable parameters. Lecture: 07_colorization"""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def predict_ab(model: ColorizationNet, L: torch.Tensor, *, T: float = TEMPERATURE) -> torch.Tensor:

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from course_lib.core import check_choice, fit, save_checkpoint
+from course_lib.core import check_choice, check_seed, fit, get_device, round_to_half, save_checkpoint
 
 from .bins import ab_bins
 from .data import SyntheticColorScenes
@@ -97,15 +97,18 @@ def build_model(kind: str, *, width: int) -> ColorizationNet:
     return ColorizationNet(width=width, head="regression" if kind == "l2" else "class")
 
 
-def train_model(kind: str, train_set: SyntheticColorScenes, *, cfg: dict, device: torch.device | str = "cpu",
-                prior: torch.Tensor | None = None, progress: bool = True, live_plot: bool = False):
+def train_model(kind: str, train_set: SyntheticColorScenes, *, cfg: dict, device: torch.device | str | None = None,
+                prior: torch.Tensor | None = None, progress: bool = True, live_plot: bool = False, seed: int = 0):
     """Train one model of ``KINDS`` on ``train_set`` with ``fit``; return ``(model, history)``.
 
     ``cfg`` holds ``width, epochs, batch_size, lr, k, sigma, lam`` (the profile row); ``prior`` is the
-    training prior (computed from ``train_set`` when needed and not given).
+    training prior (computed from ``train_set`` when needed and not given). ``device`` defaults to
+    :func:`course_lib.get_device` (which honours ``COURSE_DEVICE``); ``seed`` fixes the order of the shuffled
+    batches (the weights' initialisation follows torch's global seed).
 
     Lecture: 07_colorization
     """
+    device = torch.device(device) if device is not None else get_device()
     bins = ab_bins().to(device)
     weights = None
     if kind == "rebal":
@@ -113,7 +116,7 @@ def train_model(kind: str, train_set: SyntheticColorScenes, *, cfg: dict, device
         weights = rebalance_weights(prior.to(device), lam=cfg["lam"])
     model = build_model(kind, width=cfg["width"]).to(device)
     loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True,
-                        generator=torch.Generator().manual_seed(0))
+                        generator=torch.Generator().manual_seed(check_seed(seed)))
     loss_fn = make_loss(kind, bins=bins, weights=weights, k=cfg["k"], sigma=cfg["sigma"])
     history = fit(model, loader, loss_fn, epochs=cfg["epochs"], lr=cfg["lr"], device=device, progress=progress,
                   live_plot=live_plot, desc=kind)
@@ -194,11 +197,8 @@ def train_colorization(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.P
     paths = []
     for kind in kinds:
         torch.manual_seed(seed)
-        model, history = train_model(kind, train_set, cfg=cfg, device=device, prior=prior)
-        with torch.no_grad():  # evaluate the weights exactly as the float16 checkpoint will store them
-            for v in model.state_dict().values():
-                if v.is_floating_point():
-                    v.copy_(v.half().to(v.dtype))
+        model, history = train_model(kind, train_set, cfg=cfg, device=device, prior=prior, seed=seed)
+        round_to_half(model)  # evaluate the weights exactly as the float16 checkpoint will store them
         metrics = evaluate(model, test_set, T=cfg["T"])
         metrics["final_loss"] = history["epoch_loss"][-1]
         metrics["train_seconds"] = history["seconds"]

@@ -3,15 +3,24 @@ exercises. Topic packages import from here and never from each other."""
 
 from . import receptive
 from .checkpoints import checkpoint_path, load_checkpoint, save_checkpoint
-from .checks import check_choice, check_positive_int, check_same_shape, check_tensor
+from .checks import (
+    check_choice,
+    check_model_input,
+    check_positive_int,
+    check_same_shape,
+    check_seed,
+    check_tensor,
+)
 from .device import get_device, seed_everything
 from .exercises import exercise, is_grading
+from .modules import num_params, round_to_half
 from .profiles import PROFILES, TABLE, profile, settings
 from .timing import time_fn
 from .training import fit, to_device
 
 __all__ = [
-    "receptive", "PROFILES", "TABLE", "check_choice", "check_positive_int", "check_same_shape", "check_tensor",
+    "receptive", "PROFILES", "TABLE", "check_choice", "check_model_input", "check_positive_int", "check_same_shape",
+    "check_seed", "check_tensor",
     "checkpoint_path", "exercise", "fit", "get_device", "is_grading", "load_checkpoint", "profile",
-    "save_checkpoint", "seed_everything", "settings", "time_fn", "to_device",
+    "num_params", "round_to_half", "save_checkpoint", "seed_everything", "settings", "time_fn", "to_device",
 ]

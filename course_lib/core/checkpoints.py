@@ -110,6 +110,7 @@ def load_checkpoint(
         The file is not a course checkpoint, is corrupt, or does not match ``task`` or ``model``.
     """
     path = pathlib.Path(path)
+    _check_map_location(map_location)
     if not path.is_file():
         hint = f" Make it with `python -m course_lib.train {task.split('-')[0]}`." if task else ""
         raise FileNotFoundError(f"checkpoint {path} does not exist.{hint}")
@@ -119,6 +120,9 @@ def load_checkpoint(
         raise ValueError(f"{path} is not a readable checkpoint ({type(err).__name__}: {err})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or "state_dict" not in ckpt:
         raise ValueError(f"{path} is not a convnet-course checkpoint (expected format {FORMAT!r})")
+    missing = [key for key in ("task", "command", "profile", "seed", "metrics") if key not in ckpt]
+    if missing:
+        raise ValueError(f"{path} is a damaged convnet-course checkpoint: metadata {missing} missing")
     if task is not None and ckpt["task"] != task:
         raise ValueError(f"{path} holds a checkpoint for task {ckpt['task']!r}, but task {task!r} was expected")
     if model is not None:
@@ -126,6 +130,19 @@ def load_checkpoint(
         own = model.state_dict()
         model.load_state_dict({k: v.to(own[k].dtype) for k, v in ckpt["state_dict"].items()})
     return ckpt
+
+
+def _check_map_location(map_location) -> None:
+    """Refuse a device that this machine does not have, before torch reports it as an unreadable file."""
+    try:
+        device = torch.device(map_location)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"map_location must name a device such as 'cpu' or 'cuda:0', but found {map_location!r}"
+                         ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"map_location={map_location!r}, but this machine has no CUDA GPU; use 'cpu'")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"map_location={map_location!r}, but this machine has no Apple MPS device; use 'cpu'")
 
 
 def _check_fits(state: dict, model: torch.nn.Module, path) -> None:

@@ -25,7 +25,7 @@ def check_tensor(
     dtype: str | torch.dtype | Iterable[torch.dtype] | None = None,
     min_value: float | None = None,
     max_value: float | None = None,
-    finite: bool = False,
+    finite: bool | None = None,
 ) -> torch.Tensor:
     """Check that ``x`` is a tensor of the expected layout, dtype and value range; return it unchanged.
 
@@ -43,9 +43,11 @@ def check_tensor(
     dtype : {"float", "int", "bool"} or torch.dtype or iterable of dtypes, optional
         ``"float"`` accepts any floating dtype, ``"int"`` any integer dtype.
     min_value, max_value : float, optional
-        Inclusive bounds on the values.
-    finite : bool
-        Refuse NaN and infinity.
+        Inclusive bounds on the values. A range check also refuses NaN (NaN compares False with every bound,
+        so without this it would pass any range silently); infinities fail the bound they cross.
+    finite : bool, optional
+        ``True``: refuse NaN and infinity. ``False``: accept them, even with a range (a function that documents
+        NaN as meaningful input). ``None`` (default): refuse NaN exactly when a range is given.
 
     Examples
     --------
@@ -66,14 +68,57 @@ def check_tensor(
             raise ValueError(f"{name} must have shape {want}; got {tuple(x.shape)}")
     if dtype is not None:
         _check_dtype(x, name, dtype)
-    if finite and x.is_floating_point() and not torch.isfinite(x).all():
-        raise ValueError(f"{name} must be finite; it contains {int((~torch.isfinite(x)).sum())} NaN or inf values")
-    if (min_value is not None or max_value is not None) and x.numel() > 0:
+    ranged = min_value is not None or max_value is not None
+    if x.is_floating_point() or x.is_complex():
+        if finite and not torch.isfinite(x).all():
+            bad = ~torch.isfinite(x)
+            raise ValueError(f"{name} must be finite; it contains {int(bad.sum())} NaN or inf values "
+                             f"(first at index {_first_index(bad)})")
+        if finite is None and ranged and torch.isnan(x).any():
+            bad = torch.isnan(x)
+            raise ValueError(f"{name} must not contain NaN; it contains {int(bad.sum())} NaN values "
+                             f"(first at index {_first_index(bad)})")
+    if ranged and x.numel() > 0:
         lo, hi = float(x.min()), float(x.max())
         if (min_value is not None and lo < min_value) or (max_value is not None and hi > max_value):
             want = f"[{'-inf' if min_value is None else min_value}, {'inf' if max_value is None else max_value}]"
             raise ValueError(f"{name} must have values in {want}; got values in [{lo:.4g}, {hi:.4g}]")
     return x
+
+
+def check_model_input(
+    x,
+    name: str,
+    model: torch.nn.Module,
+    *,
+    dims: str,
+    shape: Sequence[int | None] | None = None,
+    min_value: float | None = None,
+    max_value: float | None = None,
+) -> torch.Tensor:
+    """:func:`check_tensor` for the input of a network, plus the two mistakes torch reports badly.
+
+    * dtype: the input must have the dtype of the model's weights (float64 images into a float32 net fail deep
+      in torch with "Input type (double) and bias type (float) should be the same"); the message says how to
+      convert. Under autocast the weights stay float32, so float32 input is what is expected there too.
+    * units: ``min_value``/``max_value`` catch images in 0..255 given to a net that expects 0..1 (they would run
+      silently and give nonsense), and NaN.
+
+    >>> net = torch.nn.Conv2d(3, 1, 1)
+    >>> check_model_input(torch.zeros(1, 3, 4, 4), "images", net, dims="B C H W", max_value=1.0).shape
+    torch.Size([1, 3, 4, 4])
+    """
+    check_tensor(x, name, dims=dims, shape=shape, dtype="float", min_value=min_value, max_value=max_value)
+    weight = next((p for p in model.parameters() if p.is_floating_point()), None)
+    if weight is not None and x.dtype != weight.dtype:
+        raise TypeError(f"{name} must have the dtype of the model's weights, {weight.dtype}; got {x.dtype} "
+                        f"(convert with {name}.to({weight.dtype}))")
+    return x
+
+
+def _first_index(mask: torch.Tensor) -> tuple[int, ...]:
+    """The index of the first True element of ``mask``, as a tuple (for messages)."""
+    return tuple(int(i) for i in torch.nonzero(mask)[0])
 
 
 def _check_dtype(x: torch.Tensor, name: str, dtype) -> None:
@@ -108,6 +153,21 @@ def check_positive_int(value, name: str) -> int:
         raise TypeError(f"{name} must be an int, but found {type(value).__name__} ({value!r})")
     if value < 1:
         raise ValueError(f"{name} must be ≥ 1, but found {value}")
+    return value
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """Return ``value`` if it is an int ≥ 0 (the one seed rule of every data generator), else raise naming it.
+
+    ``True``/``False`` and floats such as ``1.7`` are refused rather than silently truncated.
+
+    >>> check_seed(3)
+    3
+    """
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int ≥ 0, but found {type(value).__name__} ({value!r})")
+    if value < 0:
+        raise ValueError(f"{name} must be an int ≥ 0, but found {value}")
     return value
 
 

@@ -33,9 +33,14 @@ def environment_report() -> dict:
             report[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             report[name] = "missing"
-    device = get_device()
-    report["device"] = str(device)
-    report["gpu"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "none"
+    try:
+        device = get_device()
+    except (ValueError, RuntimeError) as err:  # e.g. COURSE_DEVICE=cuda on a machine without CUDA
+        report["device"] = f"unavailable: {err}"
+        report["gpu"] = "none"
+    else:
+        report["device"] = str(device)
+        report["gpu"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "none"
     report["profile"] = profile()
     report["COURSE_PROFILE"] = os.environ.get("COURSE_PROFILE", "(unset)")
     report["cpu_threads"] = torch.get_num_threads()

@@ -100,7 +100,7 @@ def settings(task: str, profile_name: str | None = None) -> dict:
     """Return a copy of the settings row for ``task`` in the given (default: active) profile.
 
     >>> settings("welcome", "fast")["epochs"]
-    3
+    4
 
     Lecture: 00_welcome
     """

@@ -51,6 +51,10 @@ def receptive_field(layers: Sequence[tuple[int, ...]]) -> tuple[int, int]:
             raise ValueError(f"layer {i} must be (kernel, stride[, padding[, dilation]]); got {layer!r}")
         kernel, stride = layer[0], layer[1]
         dilation = layer[3] if len(layer) == 4 else 1
+        for value, what in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation")):
+            check_positive_int(value, f"layer {i} {what}")
+        if len(layer) >= 3 and (not isinstance(layer[2], int) or layer[2] < 0):
+            raise ValueError(f"layer {i} padding must be an int ≥ 0, but found {layer[2]!r}")
         rf += dilation * (kernel - 1) * jump
         jump *= stride
     return rf, jump

@@ -97,10 +97,14 @@ def fit(
             # 2. Forward and loss (bfloat16 autocast on CUDA: no loss scaling needed).
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
                 loss = loss_fn(model, batch)
+            if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+                raise ValueError(f"loss_fn must return a scalar tensor (one value, e.g. a .mean()); got {got}")
             if not torch.isfinite(loss):
+                rates = sorted({g["lr"] for g in optimizer.param_groups})
                 raise FloatingPointError(
-                    f"loss became {loss.item()} at epoch {epoch + 1}, step {count + 1}; lower lr (now {lr}) "
-                    "or set clip_grad"
+                    f"loss became {loss.item()} at epoch {epoch + 1}, step {count + 1}; lower the learning rate "
+                    f"(now {rates[0] if len(rates) == 1 else rates}) or set clip_grad"
                 )
             # 3. Backward, optional clipping, step.
             optimizer.zero_grad(set_to_none=True)
@@ -113,7 +117,10 @@ def fit(
             history["loss"].append(value)
             total, count = total + value, count + 1
             bar.set_postfix(loss=f"{value:.4f}")
-        history["epoch_loss"].append(total / max(count, 1))
+        if count == 0:
+            raise ValueError("train_loader gave no batches: it is empty (check the dataset size and batch_size, "
+                             "and drop_last)")
+        history["epoch_loss"].append(total / count)
         # 5. Evaluate once per epoch, in eval mode and without gradients.
         if eval_fn is not None:
             model.eval()

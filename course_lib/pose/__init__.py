@@ -5,8 +5,10 @@ Lecture 01 (part detector): :mod:`.data` (synthetic people, heat-map targets), :
 FLIC data), :mod:`.tasks` (training commands).
 """
 
+from course_lib.core import num_params
+
 from .data import EDGES, JOINTS, SyntheticPose, gaussian_heatmaps
-from .detector import PartDetector, heatmap_loss, num_params
+from .detector import PartDetector, heatmap_loss
 from .flic import FLIC
 from .metrics import detection_rate, detection_rate_curve, heatmap_argmax, joint_distances, pck, torso_size
 from .plots import draw_pose, plot_detection_curves

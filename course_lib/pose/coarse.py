@@ -34,13 +34,10 @@ import torch.nn.functional as F
 
 from course_lib.core import check_choice, check_positive_int, check_tensor
 
+from .detector import conv_relu
+
 POOLINGS = (4, 8, 16)
 DROPOUTS = ("spatial", "standard", None)
-
-
-def conv_relu(c_in: int, c_out: int, k: int) -> nn.Sequential:
-    """A ``k × k`` convolution (padding keeps the size) followed by ReLU."""
-    return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2), nn.ReLU(inplace=True))
 
 
 def make_dropout(kind: str | None, p: float) -> nn.Module:

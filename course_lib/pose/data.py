@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from course_lib.core import check_choice, check_positive_int, check_tensor
+from course_lib.core import check_choice, check_positive_int, check_seed, check_tensor
 
 JOINTS = ("face", "lsho", "lelb", "lwri", "rsho", "relb", "rwri", "lhip", "rhip")
 """FLIC's upper-body joints in the order the course uses; J = 9."""
@@ -270,7 +270,7 @@ class SyntheticPose(torch.utils.data.Dataset):
             raise ValueError(f"size must be ≥ 16 pixels to draw a person, but found {size}")
         if not 0.0 <= occlusion <= 1.0:
             raise ValueError(f"occlusion must be a probability in [0, 1], but found {occlusion}")
-        self.split, self.n, self.size, self.seed = split, n, size, int(seed)
+        self.split, self.n, self.size, self.seed = split, n, size, check_seed(seed)
         self.stride, self.sigma = stride, float(stride if sigma is None else sigma)
         self.frames_per_scene, self.distractors, self.occlusion = frames_per_scene, distractors, occlusion
         images, joints, visible, scenes = [], [], [], []

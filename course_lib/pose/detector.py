@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_lib.core import check_choice, check_positive_int, check_tensor
+from course_lib.core import check_choice, check_model_input, check_positive_int, check_tensor
 
 
 def conv_relu(c_in: int, c_out: int, k: int) -> nn.Sequential:
@@ -107,7 +107,8 @@ class PartDetector(nn.Module):
         -------
         Tensor[B, J, H / 2, W / 2], float: unnormalised heat maps (trained towards Gaussians of peak 1).
         """
-        check_tensor(images, "images", dims="B C H W", shape=(None, 3, None, None), dtype="float")
+        check_model_input(images, "images", self, dims="B C H W", shape=(None, 3, None, None),
+                          min_value=0.0, max_value=1.0)
         B, C, H, W = images.shape
         if H % 4 or W % 4:
             raise ValueError(f"images must have H and W divisible by 4; got (H, W) = ({H}, {W})")
@@ -148,7 +149,3 @@ def heatmap_loss(pred: torch.Tensor, target: torch.Tensor, *, pos_weight: float 
         raise ValueError(f"pos_weight must be ≥ 0, but found {pos_weight}")
     return ((pred - target) ** 2 * (1 + pos_weight * target)).mean()
 
-
-def num_params(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -36,6 +36,7 @@ from course_lib.core import (
     fit,
     get_device,
     load_checkpoint,
+    round_to_half,
     save_checkpoint,
     seed_everything,
 )
@@ -296,16 +297,6 @@ def load_localization(pooling: int, kind: str = "coarse", *, device: torch.devic
         model = build_cascade(cfg, model, shared_features=kind == "cascade")
     load_checkpoint(path, model, task=task)
     return model.to(device or get_device()).eval(), ckpt
-
-
-def round_to_half(model: torch.nn.Module) -> torch.nn.Module:
-    """Round floating weights through float16 in place, as ``save_checkpoint(..., half=True)`` stores them, so
-    that the metrics recorded in a checkpoint are those of the weights it holds."""
-    with torch.no_grad():
-        for t in model.state_dict().values():
-            if t.is_floating_point():
-                t.copy_(t.half().float())
-    return model
 
 
 def train_localization(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str

@@ -49,7 +49,7 @@ def heatmap_argmax(heatmaps: torch.Tensor, *, stride: int = 1, subpixel: bool = 
 
     Lecture: 01_pose_detector
     """
-    check_tensor(heatmaps, "heatmaps", dims="B J H W", dtype="float")
+    check_tensor(heatmaps, "heatmaps", dims="B J H W", dtype="float", finite=True)
     check_positive_int(stride, "stride")
     B, J, h, w = heatmaps.shape
     flat = heatmaps.detach().reshape(B, J, h * w)  # (B, J, h*w)

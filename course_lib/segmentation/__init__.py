@@ -8,9 +8,11 @@ mean IU, frequency-weighted IU) and ``tasks`` (training recipes and ``python -m 
 Lecture: 04_segmentation
 """
 
+from course_lib.core import num_params
+
 from .convolutionalize import PatchClassifier, convolutionalize, score_map_size
 from .data import CLASSES, IGNORE_INDEX, SyntheticScenes, render_scene
-from .fcn import FCN, VARIANTS, TorchvisionVGG, VGGBackbone, fuse_skip, make_backbone, num_params
+from .fcn import FCN, VARIANTS, TorchvisionVGG, VGGBackbone, fuse_skip, make_backbone
 from .metrics import (
     boundary_accuracy,
     boundary_band,

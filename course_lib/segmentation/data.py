@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from course_lib.core import check_choice, check_positive_int
+from course_lib.core import check_choice, check_positive_int, check_seed
 
 CLASSES = ("background", "ball", "box", "tent", "pole")
 SPLITS = ("train", "val", "test")
@@ -192,8 +192,7 @@ class SyntheticScenes(Dataset):
         check_positive_int(size, "size")
         if size < 16:
             raise ValueError(f"size must be ≥ 16 pixels for objects to be recognisable, but found {size}")
-        if not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be an int ≥ 0, but found {seed!r}")
+        check_seed(seed)
         self.split, self.size, self.seed = split, size, seed
         self.layouts = [(seed, SPLITS.index(split), i) for i in range(n)]
         images, labels = [], []

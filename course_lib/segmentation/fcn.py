@@ -36,7 +36,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib.core import check_choice, check_positive_int, check_tensor
+from course_lib.core import check_choice, check_model_input, check_positive_int, check_tensor
 
 from .upsample import Upsample, crop_like
 
@@ -233,7 +233,8 @@ class FCN(nn.Module):
 
         Lecture: 04_segmentation
         """
-        B, _, H, W = check_tensor(images, "images", dims="B C H W", dtype="float").shape
+        B, _, H, W = check_model_input(images, "images", self, dims="B C H W", shape=(None, 3, None, None),
+                                       min_value=0.0, max_value=1.0).shape
         feats = self.backbone(images)
         maps = {"score_fr": self.score_fr(feats["fc7"])}  # (B, K, H/32, W/32)
         coarse = maps["score_fr"]
@@ -258,10 +259,3 @@ class FCN(nn.Module):
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}, variant={self.variant!r}, backbone={self.backbone_name!r}"
 
-
-def num_params(model: nn.Module, *, trainable_only: bool = False) -> int:
-    """Number of parameters (all, or only those that require gradients).
-
-    Lecture: 04_segmentation
-    """
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

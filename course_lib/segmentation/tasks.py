@@ -17,7 +17,16 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_lib.core import check_choice, checkpoint_path, fit, load_checkpoint, save_checkpoint, seed_everything
+from course_lib.core import (
+    check_choice,
+    checkpoint_path,
+    fit,
+    get_device,
+    load_checkpoint,
+    round_to_half,
+    save_checkpoint,
+    seed_everything,
+)
 
 from .convolutionalize import PatchClassifier
 from .data import SyntheticScenes
@@ -78,16 +87,6 @@ def train_patch_classifier(model: PatchClassifier, train: SyntheticScenes, *, n_
     return fit(model, loader, patch_loss, epochs=epochs, lr=lr, **fit_kwargs)
 
 
-@torch.no_grad()
-def round_to_half(model: nn.Module) -> nn.Module:
-    """Round floating weights and buffers to float16 and back, so that a ``half=True`` checkpoint reloads to
-    exactly the model that was evaluated."""
-    for v in model.state_dict().values():
-        if v.is_floating_point():
-            v.copy_(v.half().float())
-    return model
-
-
 def scene_metrics(model: nn.Module, test: SyntheticScenes) -> dict:
     """Flat float metrics of ``model`` on ``test``: the four scores, boundary accuracy and per-class IU."""
     s = evaluate_segmentation(model, test.images, test.labels, test.num_classes)
@@ -106,7 +105,7 @@ def patch_metrics(model: PatchClassifier, test: SyntheticScenes, *, seed: int = 
     return {"patch_acc": float(acc)}
 
 
-def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device | str = "cpu",
+def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device | str | None = None,
                   progress: bool = False) -> tuple[nn.Module, dict]:
     """Load the shipped checkpoint ``name`` if present, else train the model now with ``cfg``.
 
@@ -119,7 +118,7 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
     Returns
     -------
     model : nn.Module
-        In eval mode, on ``device``.
+        In eval mode, on ``device`` (default: :func:`course_lib.get_device`, which honours ``COURSE_DEVICE``).
     info : dict
         ``source`` ("checkpoint" or "trained now"), ``config`` (the settings the model was trained with: build
         the matching test split from its ``n_test``, ``size``), ``metrics`` (as recorded, or measured now),
@@ -128,6 +127,7 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
     Lecture: 04_segmentation
     """
     check_choice(name, "name", ("fcn-32s", "fcn-16s", "fcn-8s", "fcn-patch"))
+    device = torch.device(device) if device is not None else get_device()
     path = checkpoint_path(name)
     if path.is_file():
         config = load_checkpoint(path, task=name)["config"]

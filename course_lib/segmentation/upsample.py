@@ -33,7 +33,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib.core import check_positive_int, check_tensor
+from course_lib.core import check_model_input, check_positive_int, check_tensor
 
 
 def bilinear_kernel(channels: int, kernel_size: int) -> torch.Tensor:
@@ -95,7 +95,12 @@ def crop_like(x: torch.Tensor, ref_hw: tuple[int, int], offset: int) -> torch.Te
 
     Lecture: 04_segmentation
     """
+    check_tensor(x, "x", dims="B C H W")
     H, W = ref_hw
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise ValueError(f"offset must be an int ≥ 0, but found {offset!r}")
+    if not all(isinstance(n, int) and n >= 1 for n in (H, W)):
+        raise ValueError(f"ref_hw must be two ints ≥ 1, but found {ref_hw!r}")
     if x.shape[-2] < offset + H or x.shape[-1] < offset + W:
         raise ValueError(f"cannot crop {tuple(x.shape[-2:])} to {(H, W)} at offset {offset}: input too small")
     return x[..., offset:offset + H, offset:offset + W]  # (B, C, H, W)
@@ -135,7 +140,7 @@ class Upsample(nn.Module):
 
         Lecture: 04_segmentation
         """
-        B, C, h, w = check_tensor(x, "x", dims="B C H W", shape=(None, self.channels, None, None)).shape
+        B, C, h, w = check_model_input(x, "x", self, dims="B C H W", shape=(None, self.channels, None, None)).shape
         f = self.factor
         up = self.deconv(x)  # (B, C, f·(h + 1), f·(w + 1))
         return crop_like(up, size or (f * h, f * w), f // 2)  # (B, C, H, W)

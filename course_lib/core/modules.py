@@ -1,0 +1,35 @@
+"""Small helpers about ``nn.Module`` objects that every topic uses: parameter counts and the float16 round trip
+that a half-precision checkpoint applies.
+
+Lecture: 00_welcome
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def num_params(model: nn.Module, *, trainable_only: bool = False) -> int:
+    """Number of parameters of ``model``: all of them, or only those that require gradients.
+
+    >>> num_params(nn.Linear(3, 2))
+    8
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, but found {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+@torch.no_grad()
+def round_to_half(model: nn.Module) -> nn.Module:
+    """Round floating weights and buffers through float16 in place, as ``save_checkpoint(..., half=True)``
+    stores them, so that the metrics recorded in a checkpoint are those of the weights it holds. Returns ``model``.
+
+    >>> m = nn.Linear(1, 1); _ = m.weight.data.fill_(0.1); float(round_to_half(m).weight)
+    0.0999755859375
+    """
+    for v in model.state_dict().values():
+        if v.is_floating_point():
+            v.copy_(v.half().to(v.dtype))
+    return model

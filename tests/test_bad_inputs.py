@@ -1,0 +1,173 @@
+"""The permanent bad-input suite: every public boundary of course_lib answers a wrong input with a clear error.
+
+One row per (public function, bad input): the error type, and a fragment of the message that names the offending
+value (a shape, a dtype, a range, a number, a path). A new subpackage adds its rows here; a row whose call does
+not raise, raises something else, or raises without naming the value fails.
+
+Each row is ``(id, thunk, error type, regex)``; the thunk builds the bad input and calls the function.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from torch import nn
+
+import course_lib.colorization as col
+import course_lib.pose as pose
+import course_lib.segmentation as seg
+from course_lib.core import (
+    check_model_input,
+    check_seed,
+    check_tensor,
+    fit,
+    load_checkpoint,
+    num_params,
+    receptive,
+    save_checkpoint,
+    settings,
+)
+from course_lib.core.environment import environment_report
+
+NAN = float("nan")
+
+
+def nan_at(shape, index, fill=0.5):
+    x = torch.full(shape, fill)
+    x[index] = NAN
+    return x
+
+
+def _fit_with(loss_fn, loader, **kwargs):
+    model = nn.Linear(2, 1)
+    return fit(model, loader, loss_fn, epochs=1, progress=False, **kwargs)
+
+
+def _saved_without_task(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pt", nn.Linear(1, 1), task="t", command="c", profile="fast", seed=0,
+                           metrics={})
+    ckpt = torch.load(path, weights_only=True)
+    del ckpt["task"]
+    torch.save(ckpt, path)
+    return path
+
+
+ROWS = [
+    # ---- core.checks: NaN never passes a range check; the helpers name the value
+    ("check_tensor/nan-in-range", lambda tmp: check_tensor(nan_at((2, 3), (1, 2)), "x", min_value=0, max_value=1),
+     ValueError, r"x must not contain NaN; it contains 1 NaN values \(first at index \(1, 2\)\)"),
+    ("check_tensor/inf-over-max", lambda tmp: check_tensor(torch.tensor([0.0, float("inf")]), "x", max_value=1),
+     ValueError, r"x must have values in \[-inf, 1\]; got values in \[0, inf\]"),
+    ("check_model_input/float64", lambda tmp: check_model_input(torch.zeros(1, 3, 4, 4, dtype=torch.float64),
+                                                                "images", nn.Conv2d(3, 1, 1), dims="B C H W"),
+     TypeError, r"images must have the dtype of the model's weights, torch.float32; got torch.float64"),
+    ("check_seed/float", lambda tmp: check_seed(1.7), TypeError, r"seed must be an int ≥ 0, but found float \(1.7\)"),
+    ("check_seed/negative", lambda tmp: check_seed(-1), ValueError, r"seed must be an int ≥ 0, but found -1"),
+    ("check_seed/bool", lambda tmp: check_seed(True), TypeError, r"but found bool \(True\)"),
+    ("settings/unknown-task", lambda tmp: settings("nope"), ValueError, r"unknown task 'nope'"),
+    ("num_params/not-a-module", lambda tmp: num_params([1, 2]), TypeError, r"but found list"),
+    # ---- core.receptive
+    ("receptive_field/kernel-0", lambda tmp: receptive.receptive_field([(3, 1), (0, 1)]), ValueError,
+     r"layer 1 kernel must be ≥ 1, but found 0"),
+    ("receptive_field/stride-0", lambda tmp: receptive.receptive_field([(3, 0)]), ValueError,
+     r"layer 0 stride must be ≥ 1, but found 0"),
+    ("receptive_field/negative-kernel", lambda tmp: receptive.receptive_field([(-3, 1)]), ValueError,
+     r"layer 0 kernel must be ≥ 1, but found -3"),
+    ("receptive_field/negative-padding", lambda tmp: receptive.receptive_field([(3, 1, -1)]), ValueError,
+     r"layer 0 padding must be an int ≥ 0, but found -1"),
+    ("conv_output_size/stride-0", lambda tmp: receptive.conv_output_size(32, 3, stride=0), ValueError,
+     r"stride must be ≥ 1, but found 0"),
+    # ---- core.training.fit
+    ("fit/empty-loader", lambda tmp: _fit_with(lambda m, b: m(b).mean(), []), ValueError,
+     r"train_loader gave no batches"),
+    ("fit/non-scalar-loss", lambda tmp: _fit_with(lambda m, b: m(b), [torch.zeros(4, 2)]), ValueError,
+     r"loss_fn must return a scalar tensor .*; got \(4, 1\)"),
+    ("fit/nan-loss-names-optimizer-lr",
+     lambda tmp: fit(nn.Linear(2, 1), [torch.zeros(1, 2)], lambda m, b: m(b).mean() * NAN, epochs=1,
+                     progress=False, optimizer=torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.25)),
+     FloatingPointError, r"loss became nan .*\(now 0.25\)"),
+    # ---- core.checkpoints
+    ("load_checkpoint/missing-task", lambda tmp: load_checkpoint(_saved_without_task(tmp)), ValueError,
+     r"damaged convnet-course checkpoint: metadata \['task'\] missing"),
+    ("load_checkpoint/missing-file", lambda tmp: load_checkpoint(tmp / "none.pt", task="fcn-8s"), FileNotFoundError,
+     r"none.pt does not exist. Make it with `python -m course_lib.train fcn`"),
+    ("load_checkpoint/bad-map-location", lambda tmp: load_checkpoint(tmp / "x.pt", map_location="gpu7"), ValueError,
+     r"map_location must name a device .* but found 'gpu7'"),
+    # ---- pose
+    ("heatmap_argmax/nan", lambda tmp: pose.heatmap_argmax(nan_at((1, 2, 4, 4), (0, 1, 2, 3))), ValueError,
+     r"heatmaps must be finite; it contains 1 NaN or inf values \(first at index \(0, 1, 2, 3\)\)"),
+    ("heatmap_argmax/rank", lambda tmp: pose.heatmap_argmax(torch.zeros(2, 64, 64)), ValueError,
+     r"heatmaps must be \(B, J, H, W\); got \(2, 64, 64\)"),
+    ("PartDetector/float64", lambda tmp: pose.PartDetector(9, width=4)(torch.zeros(1, 3, 8, 8, dtype=torch.float64)),
+     TypeError, r"images must have the dtype of the model's weights, torch.float32; got torch.float64"),
+    ("PartDetector/0-255", lambda tmp: pose.PartDetector(9, width=4)(torch.full((1, 3, 8, 8), 200.0)), ValueError,
+     r"images must have values in \[0.0, 1.0\]; got values in \[200, 200\]"),
+    ("PartDetector/channels", lambda tmp: pose.PartDetector(9, width=4)(torch.zeros(1, 1, 8, 8)), ValueError,
+     r"images must have shape \(B, 3, H, W\); got \(1, 1, 8, 8\)"),
+    ("SyntheticPose/float-seed", lambda tmp: pose.SyntheticPose("train", 2, 64, seed=1.7), TypeError,
+     r"seed must be an int ≥ 0, but found float \(1.7\)"),
+    ("detection_rate/shape", lambda tmp: pose.detection_rate(torch.zeros(2, 9, 2), torch.zeros(2, 9, 3), 10),
+     ValueError, r"\(2, 9, 3\)"),
+    # ---- segmentation
+    ("FCN/float64", lambda tmp: seg.FCN(3, "32s", width=2)(torch.zeros(1, 3, 32, 32, dtype=torch.float64)),
+     TypeError, r"images must have the dtype of the model's weights, torch.float32; got torch.float64"),
+    ("FCN/channels", lambda tmp: seg.FCN(3, "32s", width=2)(torch.zeros(1, 4, 32, 32)), ValueError,
+     r"images must have shape \(B, 3, H, W\); got \(1, 4, 32, 32\)"),
+    ("FCN/0-255", lambda tmp: seg.FCN(3, "32s", width=2)(torch.full((1, 3, 32, 32), 255.0)), ValueError,
+     r"images must have values in \[0.0, 1.0\]; got values in \[255, 255\]"),
+    ("Upsample/float64", lambda tmp: seg.Upsample(3, 2)(torch.zeros(1, 3, 4, 4, dtype=torch.float64)), TypeError,
+     r"x must have the dtype of the model's weights, torch.float32; got torch.float64"),
+    ("crop_like/negative-offset", lambda tmp: seg.crop_like(torch.zeros(1, 1, 8, 8), (4, 4), -1), ValueError,
+     r"offset must be an int ≥ 0, but found -1"),
+    ("crop_like/too-small", lambda tmp: seg.crop_like(torch.zeros(1, 1, 4, 4), (4, 4), 1), ValueError,
+     r"cannot crop \(4, 4\) to \(4, 4\) at offset 1"),
+    ("SyntheticScenes/negative-seed", lambda tmp: seg.SyntheticScenes("train", 2, 32, seed=-1), ValueError,
+     r"seed must be an int ≥ 0, but found -1"),
+    ("segmentation_scores/nan", lambda tmp: seg.segmentation_scores(torch.tensor([[NAN, 1.0], [0.0, 1.0]])),
+     ValueError, r"NaN"),
+    ("confusion_matrix/label-out-of-range",
+     lambda tmp: seg.confusion_matrix(torch.tensor([0, 1]), torch.tensor([0, 7]), 2), ValueError, r"found \[7\]"),
+    # ---- colorization
+    ("rgb_to_lab/nan", lambda tmp: col.rgb_to_lab(nan_at((1, 3, 2, 2), (0, 0, 1, 1))), ValueError,
+     r"rgb must not contain NaN; it contains 1 NaN values \(first at index \(0, 0, 1, 1\)\)"),
+    ("rgb_to_lab/0-255", lambda tmp: col.rgb_to_lab(torch.full((1, 3, 2, 2), 255.0)), ValueError,
+     r"got values in \[255, 255\]"),
+    ("annealed_mean/nan", lambda tmp: col.annealed_mean(nan_at((1, 313, 1, 1), (0, 5, 0, 0), 1 / 313), col.ab_bins()),
+     ValueError, r"NaN"),
+    ("encode_nearest/nan", lambda tmp: col.encode_nearest(nan_at((1, 2, 2, 2), (0, 1, 0, 1)), col.ab_bins()),
+     ValueError, r"ab must be finite; it contains 1 NaN or inf values \(first at index \(0, 1, 0, 1\)\)"),
+    ("ColorizationNet/float64",
+     lambda tmp: col.ColorizationNet(width=4)(torch.zeros(1, 1, 8, 8, dtype=torch.float64)), TypeError,
+     r"L must have the dtype of the model's weights, torch.float32; got torch.float64"),
+    ("ColorizationNet/L-in-0-1-range-ok-but-255-not",
+     lambda tmp: col.ColorizationNet(width=4)(torch.full((1, 1, 8, 8), 255.0)), ValueError,
+     r"L must have values in \[0.0, 100.0\]; got values in \[255, 255\]"),
+    ("SyntheticColorScenes/negative-seed", lambda tmp: col.SyntheticColorScenes("train", 2, 16, seed=-1), ValueError,
+     r"seed must be an int ≥ 0, but found -1"),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
+def test_bad_input_gets_a_clear_error(row, tmp_path):
+    _, thunk, error, fragment = row
+    with pytest.raises(error) as info:
+        thunk(tmp_path)
+    message = str(info.value)
+    assert re.search(fragment, message), f"message does not name the value: {message!r}"
+    assert "Traceback" not in message
+
+
+def test_rows_have_unique_ids():
+    ids = [r[0] for r in ROWS]
+    assert len(ids) == len(set(ids))
+
+
+def test_environment_report_survives_an_unavailable_device(monkeypatch):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: COURSE_DEVICE=cuda is available here")
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    report = environment_report()
+    assert report["device"].startswith("unavailable:") and "cuda" in report["device"]
+    assert report["gpu"] == "none"
