@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from course_lib.depth import CLASSES, SyntheticRooms, camera_rotation, render_rooms, sample_room
-from course_lib.depth.rooms import MAX_BOXES, room_seed_sequence
+from course_lib.depth.rooms import MAX_BOXES, room_seed_sequence, scale_room
 
 
 def empty_room(W=20.0, H=3.0, D=20.0, cam=(10.0, 1.5, 5.0), yaw=0.0, pitch=0.0, fov=60.0, boxes=()):
@@ -119,3 +119,13 @@ def test_dataset_items_and_errors():
         SyntheticRooms("val", n=2, size=32)
     with pytest.raises(ValueError, match="n must be ≥ 1"):
         SyntheticRooms("train", n=0, size=32)
+
+
+def test_a_room_twice_as_large_gives_the_same_image_and_twice_the_depth():
+    room = sample_room(np.random.default_rng(room_seed_sequence(0, "test", 3)))
+    a = render_rooms([room], 24, 32)
+    b = render_rooms([scale_room(room, 2.0)], 24, 32)
+    torch.testing.assert_close(b["depth"], 2 * a["depth"], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(b["rgb"], a["rgb"], atol=2e-3, rtol=0)
+    assert torch.equal(b["labels"], a["labels"])
+    torch.testing.assert_close(b["normals"], a["normals"])

@@ -32,6 +32,7 @@ from .rooms import (
     render_rooms,
     room_seed_sequence,
     sample_room,
+    scale_room,
 )
 from .tasks import (
     VARIANT_NAMES,
@@ -55,5 +56,5 @@ __all__ = [
     "depth_metrics", "evaluate", "evaluate_predictions", "finish", "flip_batch", "label_metrics", "labels_loss",
     "load_or_train", "multitask_loss", "normal_metrics", "normals_loss", "num_params", "nyu_depth_v2",
     "per_image_normal_mean", "per_image_si_log", "pixel_rays", "predict", "render_rooms", "room_seed_sequence",
-    "sample_room", "scale_invariant_loss", "train_depth", "train_model",
+    "sample_room", "scale_invariant_loss", "scale_room", "train_depth", "train_model",
 ]

@@ -68,7 +68,8 @@ def sample_room(rng: np.random.Generator) -> dict:
     position; ``yaw``, ``pitch`` (radians; pitch < 0 looks down), ``fov`` (horizontal, radians); ``lo``, ``hi``
     (MAX_BOXES, 3) box corners (empty slots have lo > hi); ``box_label`` (MAX_BOXES,) 2 furniture / 3 prop;
     ``colors`` (6 + MAX_BOXES, 3) base colour per surface; ``grain`` (6 + MAX_BOXES, 3) texture frequencies;
-    ``floor_tiles`` (bool), ``light`` (3,) light position.
+    ``floor_tiles`` (bool), ``light`` (3,) light position, ``reach`` (1: the light's fall-off length scale),
+    ``noise`` (seed of the RGB noise).
 
     Lecture: 05_depth
     """
@@ -146,12 +147,30 @@ def sample_room(rng: np.random.Generator) -> dict:
     wall = _hsv(rng, (0, 1), (0.05, 0.4), (0.55, 0.95))
     for j in range(2, 6):
         colors[j] = np.clip(wall * rng.uniform(0.9, 1.1), 0, 1)
-    grain[_FLOOR] = [rng.uniform(2.5, 6.0), 0.0, rng.uniform(0.3, 0.6)]  # planks per metre / tile size
+    grain[_FLOOR] = [rng.uniform(2.5, 6.0), 13.0, rng.uniform(0.3, 0.6)]  # planks per metre, grain, tile size
     grain[2:6] = rng.uniform(1.0, 3.0, size=(4, 3))
     light = np.array([rng.uniform(0.2, 0.8) * W, H - 0.05, rng.uniform(0.3, 0.9) * D], np.float32)
     return {"room": np.array([W, H, D], np.float32), "cam": cam, "yaw": yaw, "pitch": pitch, "fov": fov,
             "lo": lo, "hi": hi, "box_label": label, "colors": colors, "grain": grain,
-            "floor_tiles": bool(rng.random() < 0.4), "light": light, "noise": int(rng.integers(2**31))}
+            "floor_tiles": bool(rng.random() < 0.4), "light": light, "reach": 1.0, "noise": int(rng.integers(2**31))}
+
+
+def scale_room(room: dict, s: float) -> dict:
+    """The same room ``s`` times larger: walls, furniture, camera and light scaled about the origin, textures
+    stretched with the surfaces, and a light ``s``² times as strong (its fall-off distance ``reach`` scaled).
+
+    Rendered, it gives exactly the same picture with every depth multiplied by ``s``: one image does not
+    determine the scale of the world (the slide's "Motivation", and why the loss is scale invariant).
+
+    Lecture: 05_depth
+    """
+    out = dict(room)
+    for key in ("room", "cam", "lo", "hi", "light"):
+        out[key] = room[key] * np.float32(s)
+    grain = room["grain"] / np.float32(s)  # spatial frequencies shrink as the surfaces grow
+    grain[_FLOOR, 2] = room["grain"][_FLOOR, 2] * s  # ... except the floor's tile size, a length
+    out["grain"], out["reach"] = grain, room["reach"] * s
+    return out
 
 
 def camera_rotation(yaw: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
@@ -257,7 +276,8 @@ def render_rooms(rooms: list[dict], H: int, W: int, *, device: torch.device | st
     to_light = light - p
     dist2 = (to_light**2).sum(-1)
     lambert = ((n_world * to_light).sum(-1) / dist2.sqrt()).clamp_min(0)  # (B, P)
-    shade = 0.3 + 0.9 * lambert / (1 + 0.04 * dist2)
+    reach2 = torch.tensor([r.get("reach", 1.0) for r in rooms], **f32)[:, None] ** 2  # (B, 1)
+    shade = 0.3 + 0.9 * lambert / (1 + 0.04 * dist2 / reach2)  # fall-off with distance (in units of reach)
     rgb = (base * (tex * shade)[..., None]).clamp(0, 1)  # (B, P, 3)
     noise = torch.stack([torch.randn(P, 3, generator=torch.Generator().manual_seed(r["noise"])) for r in rooms])
     rgb = (rgb + 0.01 * noise.to(device)).clamp(0, 1)
@@ -275,13 +295,13 @@ def _texture(p: torch.Tensor, surf: torch.Tensor, g: torch.Tensor, tiles: torch.
     variation on walls and ceiling, wood grain on furniture, none on props (``g`` = 0)."""
     x, y, z = p.unbind(-1)  # (B, P) each
     plank = torch.floor(x * g[..., 0])  # plank index across x
-    planks = 0.85 + 0.1 * torch.frac(plank * 0.618) + 0.05 * torch.sin(z * 13.0 + plank * 2.0)
+    planks = 0.85 + 0.1 * torch.frac(plank * 0.618) + 0.05 * torch.sin(z * g[..., 1] + plank * 2.0)
     tile = torch.floor(x / g[..., 2].clamp_min(0.1)) + torch.floor(z / g[..., 2].clamp_min(0.1))
     tiles_v = 0.85 + 0.15 * torch.remainder(tile, 2.0)
     edge = (torch.frac(x / g[..., 2].clamp_min(0.1)) < 0.04) | (torch.frac(z / g[..., 2].clamp_min(0.1)) < 0.04)
     tiles_v = torch.where(edge, 0.6, tiles_v)
     floor = torch.where(tiles[:, None], tiles_v, planks)
-    paint = 1.0 + 0.04 * torch.sin(g[..., 0] * x + g[..., 1] * y) * torch.sin(g[..., 2] * z + 1.3 * y)
+    paint = 1.0 + 0.04 * torch.sin(g[..., 0] * x + g[..., 1] * y) * torch.sin(g[..., 2] * z + g[..., 0] * y)
     wood = 1.0 + 0.08 * torch.sin(g[..., 0] * x + g[..., 1] * y + g[..., 2] * z)
     out = torch.where(surf == _FLOOR, floor, torch.where(surf < 6, paint, wood))
     return out
