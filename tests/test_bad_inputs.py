@@ -171,3 +171,9 @@ def test_environment_report_survives_an_unavailable_device(monkeypatch):
     report = environment_report()
     assert report["device"].startswith("unavailable:") and "cuda" in report["device"]
     assert report["gpu"] == "none"
+
+
+def test_evaluate_segmentation_refuses_a_model_of_another_class_count():
+    model = seg.FCN(3, "32s", width=2)
+    with pytest.raises(ValueError, match=r"the model gives \(1, 3, 32, 32\) logits, but num_classes=5"):
+        seg.evaluate_segmentation(model, torch.rand(1, 3, 32, 32), torch.zeros(1, 32, 32, dtype=torch.long), 5)

@@ -68,3 +68,28 @@ def test_missing_data_says_what_to_download(tmp_path):
         FLIC(tmp_path, "train")
     with pytest.raises(ValueError, match="split must be one of"):
         FLIC(tmp_path, "val")
+
+
+def test_a_corrupt_or_foreign_examples_mat_names_the_file(flic_root):
+    mat = flic_root / "examples.mat"
+    mat.write_bytes(b"not a MATLAB file at all")
+    with pytest.raises(ValueError, match=r"examples.mat is not a readable MATLAB file"):
+        FLIC(flic_root, "train")
+    savemat(mat, {"something_else": np.zeros(3)})
+    with pytest.raises(ValueError, match=r"has no variable 'examples' \(it has \['something_else'\]\)"):
+        FLIC(flic_root, "train")
+    examples = np.zeros((1, 1), dtype=[("coords", object), ("filepath", object)])
+    examples[0, 0] = (_coords(0), "a.jpg")
+    savemat(mat, {"examples": examples})
+    with pytest.raises(ValueError, match=r"'examples' lacks the fields \['istrain', 'istest', 'torsobox'\]"):
+        FLIC(flic_root, "train")
+
+
+def test_a_record_with_wrong_coords_names_the_example(flic_root):
+    dtype = [(name, object) for name in ("coords", "filepath", "istrain", "istest", "torsobox")]
+    examples = np.zeros((1, 2), dtype=dtype)
+    examples[0, 0] = (_coords(0), "a.jpg", np.array([[1]]), np.array([[0]]), np.array([[1.0, 2.0, 3.0, 4.0]]))
+    examples[0, 1] = (np.zeros((2, 5)), "b.jpg", np.array([[1]]), np.array([[0]]), np.array([[1.0, 2.0, 3.0, 4.0]]))
+    savemat(flic_root / "examples.mat", {"examples": examples})
+    with pytest.raises(ValueError, match=r"example 1: coords must be \(2, 29\); got \(2, 5\)"):
+        FLIC(flic_root, "train")

@@ -111,6 +111,18 @@ def test_voc_joint_transforms_keep_image_and_mask_aligned(tmp_path):
         assert grey[inside & (m == 15)].mean() > 10 and grey[inside & (m == 0)].mean() < 5
 
 
+def test_voc_mask_with_labels_voc_does_not_have_is_refused(tmp_path):
+    write_voc_tree(tmp_path, ["a"])
+    path = tmp_path / "VOCdevkit" / "VOC2012" / "SegmentationClass" / "a.png"
+    mask = np.array(Image.open(path))
+    mask[0, 0] = 200  # not a VOC class, not void
+    png = Image.fromarray(mask, mode="P")
+    png.putpalette(voc_palette().flatten().tolist())
+    png.save(path)
+    with pytest.raises(ValueError, match=r"a.png has labels \[200\]; VOC masks hold 0..20 and 255"):
+        voc(tmp_path, "train", train_transforms=False)[0]
+
+
 def test_voc_missing_folder_says_what_to_put_where(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"VOCdevkit.*JPEGImages.*README"):
         voc(tmp_path / "nothing", "train")

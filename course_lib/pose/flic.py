@@ -41,6 +41,30 @@ HELP = ("Download FLIC.zip from https://bensapp.github.io/flic-dataset.html (or 
         "See datasets/flic/README.md.")
 
 
+FIELDS = ("coords", "filepath", "istrain", "istest", "torsobox")
+"""The fields of ``examples`` that the reader needs."""
+
+
+def _read_examples(mat: pathlib.Path) -> np.ndarray:
+    """``examples`` from ``examples.mat`` as an (N,) struct array; a clear error naming the file and the field
+    when the file is not a MATLAB file or lacks what FLIC has."""
+    from scipy.io import loadmat
+
+    try:
+        contents = loadmat(mat)
+    except Exception as err:  # scipy raises several types for a damaged or foreign file
+        raise ValueError(f"FLIC: {mat} is not a readable MATLAB file ({type(err).__name__}: {err})") from None
+    if "examples" not in contents:
+        keys = sorted(k for k in contents if not k.startswith("__"))
+        raise ValueError(f"FLIC: {mat} has no variable 'examples' (it has {keys}); is this FLIC's examples.mat?")
+    examples = contents["examples"]
+    names = examples.dtype.names or ()
+    missing = [f for f in FIELDS if f not in names]
+    if missing:
+        raise ValueError(f"FLIC: {mat}: 'examples' lacks the fields {missing} (it has {list(names)})")
+    return examples.reshape(-1)  # (N,) struct records
+
+
 def _field(record, name: str):
     """One field of a loadmat struct record, unwrapped from MATLAB's 1 × 1 cell/array nesting."""
     value = record[name]
@@ -84,27 +108,31 @@ class FLIC(torch.utils.data.Dataset):
     """
 
     def __init__(self, root, split: str = "train", *, transform=None):
-        from scipy.io import loadmat
-
         check_choice(split, "split", ("train", "test", "all"))
         self.root = pathlib.Path(root)
         mat, images = self.root / "examples.mat", self.root / "images"
         for needed in (self.root, mat, images):
             if not needed.exists():
                 raise FileNotFoundError(f"FLIC: {needed} does not exist. " + HELP.format(root=self.root))
-        examples = loadmat(mat)["examples"].reshape(-1)  # (N,) struct records
+        examples = _read_examples(mat)
         self.split, self.transform = split, transform
         self.records = []
-        for record in examples:
-            is_train = bool(_scalar(_field(record, "istrain")))
-            is_test = bool(_scalar(_field(record, "istest")))
+        for n, record in enumerate(examples):
+            try:
+                is_train = bool(_scalar(_field(record, "istrain")))
+                is_test = bool(_scalar(_field(record, "istest")))
+                coords = np.asarray(_field(record, "coords"), dtype=np.float64)  # (2, 29), 1-based (x; y)
+                box = np.asarray(_field(record, "torsobox"), dtype=np.float64).reshape(-1)
+            except (ValueError, TypeError, IndexError) as err:
+                raise ValueError(f"FLIC: {mat}: example {n} has an unreadable field ({err})") from None
             if (split == "train" and not is_train) or (split == "test" and not is_test):
                 continue
-            coords = np.asarray(_field(record, "coords"), dtype=np.float64)  # (2, 29), 1-based (x; y)
-            if coords.shape[0] != 2 or coords.shape[1] <= max(FLIC_SLOTS.values()):
-                raise ValueError(f"FLIC: coords must be (2, 29); got {coords.shape} in {mat}")
+            if coords.ndim != 2 or coords.shape[0] != 2 or coords.shape[1] <= max(FLIC_SLOTS.values()):
+                raise ValueError(f"FLIC: {mat}: example {n}: coords must be (2, 29); got {coords.shape}")
+            if box.size < 4:
+                raise ValueError(f"FLIC: {mat}: example {n}: torsobox must have 4 values; got {box.size}")
             joints = coords[:, [FLIC_SLOTS[name] for name in JOINTS]].T - 1.0  # (J, 2), 0-based (x, y)
-            box = np.asarray(_field(record, "torsobox"), dtype=np.float64).reshape(-1)[:4] - 1.0
+            box = box[:4] - 1.0
             self.records.append({"path": images / str(_field(record, "filepath")), "joints": joints,
                                  "torsobox": box})
 

@@ -100,7 +100,11 @@ def evaluate_segmentation(model: torch.nn.Module, images: torch.Tensor, labels: 
     for start in range(0, len(images), batch_size):
         x = images[start:start + batch_size].to(device)
         y = labels[start:start + batch_size]
-        pred = model(x).argmax(1).cpu()  # (B, H, W)
+        logits = model(x)  # (B, K, H, W)
+        if logits.dim() != 4 or logits.shape[1] != num_classes:
+            raise ValueError(f"the model gives {tuple(logits.shape)} logits, but num_classes={num_classes}: expected "
+                             f"(B, {num_classes}, H, W)")
+        pred = logits.argmax(1).cpu()  # (B, H, W)
         hist += confusion_matrix(pred, y, num_classes, ignore_index=ignore_index)
         c, t = boundary_accuracy(pred, y, width=boundary_width, ignore_index=ignore_index)
         correct, total = correct + c, total + t

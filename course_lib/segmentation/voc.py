@@ -34,6 +34,8 @@ VOC_CLASSES = (
     "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
 )
 VOC_SPLITS = ("train", "val", "trainval")
+NUM_VOC_CLASSES = len(VOC_CLASSES)  # 21, background included
+IGNORE = 255  # VOC's void label
 DEFAULT_ROOT = pathlib.Path(__file__).resolve().parents[2] / "datasets" / "voc"
 
 
@@ -91,6 +93,20 @@ class _ToTvTensors:
         return img.as_subclass(torch.Tensor), lab.as_subclass(torch.Tensor)
 
 
+class _CheckedVOC(VOCSegmentation):
+    """torchvision's VOCSegmentation, refusing a mask with labels VOC does not have (it would pass them on as
+    classes): the message names the file and the values found."""
+
+    def __getitem__(self, index: int):
+        image, mask = super().__getitem__(index)
+        bad = (mask > NUM_VOC_CLASSES - 1) & (mask != IGNORE)
+        if bad.any():
+            values = sorted(set(mask[bad].unique().tolist()))[:8]
+            raise ValueError(f"VOC: {self.masks[index]} has labels {values}; VOC masks hold 0..{NUM_VOC_CLASSES - 1} "
+                             f"and {IGNORE} (void). Is it a palette PNG from SegmentationClass?")
+        return image, mask
+
+
 def voc(root: str | os.PathLike | None = None, split: str = "train", *, crop: int | None = None,
         train_transforms: bool | None = None) -> VOCSegmentation:
     """PASCAL VOC 2012 segmentation from a local folder (nothing is downloaded).
@@ -109,8 +125,9 @@ def voc(root: str | os.PathLike | None = None, split: str = "train", *, crop: in
     Returns
     -------
     torchvision.datasets.VOCSegmentation
-        ``ds[i]`` is ``(image Tensor[3, H, W] float32 in [0, 1], mask Tensor[H, W] int64)`` with mask values in
-        0..20 or 255 (void border, ignored by the metrics).
+        (a subclass that refuses masks with labels outside 0..20 and 255). ``ds[i]`` is
+        ``(image Tensor[3, H, W] float32 in [0, 1], mask Tensor[H, W] int64)`` with mask values in 0..20 or 255
+        (void border, ignored by the metrics).
 
     Raises
     ------
@@ -132,5 +149,5 @@ def voc(root: str | os.PathLike | None = None, split: str = "train", *, crop: in
             "(see datasets/voc/README.md)."
         )
     train = split != "val" if train_transforms is None else train_transforms
-    return VOCSegmentation(str(root), year="2012", image_set=split, download=False,
-                           transforms=_ToTvTensors(voc_transforms(train=train, crop=crop)))
+    return _CheckedVOC(str(root), year="2012", image_set=split, download=False,
+                       transforms=_ToTvTensors(voc_transforms(train=train, crop=crop)))
