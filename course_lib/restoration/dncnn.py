@@ -1,0 +1,93 @@
+"""DnCNN: a residual ConvNet denoiser (Zhang, Zuo, Chen, Meng, Zhang, "Beyond a Gaussian Denoiser: Residual
+Learning of Deep CNN for Image Denoising", IEEE TIP 2017).
+
+Burger et al. (CVPR 2012) asked whether a plain neural net can compete with BM3D and answered yes with a huge
+MLP on patches (``course_lib.restoration.patch_mlp``). DnCNN answers it with a ConvNet and two ideas:
+
+* **Residual learning.** The net f does not output the clean image; it outputs the *noise*, and the estimate
+  is x̂ = y − f(y). The noise is a simpler function to learn than the image (it has no structure at all), and
+  the identity part of the map is free.
+* **Conv–BN–ReLU body.** ``depth`` 3 × 3 convolutions with zero padding keep the image size; the first has no
+  batch norm, the last maps back to the image channels with neither BN nor ReLU. The receptive field is
+  (2·depth + 1)² pixels.
+
+The paper's DnCNN-S has depth 17 and width 64, trained for hours on a GPU on 40 × 40 patches of 400 images at
+one σ; DnCNN-B is the same net trained *blind* over σ ∈ [0, 55]. The course trains both shapes of
+experiment with a smaller net (the profile's depth and width) on scikit-image's photos for minutes on a CPU;
+the lecture reports how far that falls from BM3D.
+
+Lecture: 06_restoration
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from course_lib.core import check_positive_int, check_tensor
+
+
+class DnCNN(nn.Module):
+    """x̂ = y − f(y): a ``depth``-layer Conv(3 × 3)–BN–ReLU net f that predicts the noise.
+
+    Parameters
+    ----------
+    channels : int
+        Image channels (1 grey, 3 colour); input and output.
+    depth : int
+        Number of convolutions (≥ 2), receptive field ``2·depth + 1`` pixels.
+    width : int
+        Feature channels of the hidden layers.
+
+    Shapes: ``forward(y)``: Tensor[N, C, H, W] → Tensor[N, C, H, W] (the denoised image, not clipped);
+    ``noise(y)``: the same shapes, f(y), the predicted noise.
+
+    Lecture: 06_restoration
+    """
+
+    def __init__(self, *, channels: int = 1, depth: int = 10, width: int = 48):
+        super().__init__()
+        check_positive_int(channels, "channels")
+        check_positive_int(width, "width")
+        if check_positive_int(depth, "depth") < 2:
+            raise ValueError(f"depth must be ≥ 2 (first and last layer), but found {depth}")
+        self.channels, self.depth, self.width = channels, depth, width
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
+        for _ in range(depth - 2):
+            # bias=False: BN's shift replaces the bias
+            layers += [nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
+                       nn.ReLU(inplace=True)]
+        layers.append(nn.Conv2d(width, channels, 3, padding=1))
+        self.body = nn.Sequential(*layers)
+
+    def noise(self, y: torch.Tensor) -> torch.Tensor:
+        """f(y): the predicted noise, Tensor[N, C, H, W] (in the image's [0, 1] units, σ/255 scale)."""
+        check_tensor(y, "y", dims="N C H W", shape=(None, self.channels, None, None), dtype="float", finite=True)
+        return self.body(y)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        """The denoised image y − f(y): Tensor[N, C, H, W] → Tensor[N, C, H, W]."""
+        return y - self.noise(y)
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}, depth={self.depth}, width={self.width}"
+
+
+def num_params(model: nn.Module) -> int:
+    """Number of trainable parameters. Lecture: 06_restoration"""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def denoise(model: nn.Module, y: torch.Tensor, *, batch_size: int = 8) -> torch.Tensor:
+    """Apply a denoiser in eval mode, in chunks, on the model's device; output clipped to [0, 1], on y's device.
+
+    ``y``: Tensor[N, C, H, W] → Tensor[N, C, H, W].
+
+    Lecture: 06_restoration
+    """
+    check_tensor(y, "y", dims="N C H W", dtype="float", finite=True)
+    device = next(model.parameters()).device
+    model.eval()
+    out = [model(chunk.to(device)).clamp(0, 1).to(y.device) for chunk in y.split(batch_size)]
+    return torch.cat(out)

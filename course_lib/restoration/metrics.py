@@ -1,0 +1,153 @@
+"""Image quality for lecture 06: PSNR and SSIM in torch, batched, one value per image.
+
+PSNR (peak signal-to-noise ratio) in dB, for images with values in [0, R] (R = ``data_range``):
+
+    PSNR(x, y) = 10 · log10( R² / MSE(x, y) ),   MSE = mean over C, H, W of (x − y)².
+
+Worked example: σ = 25 Gaussian noise on a [0, 1] image has MSE ≈ (25/255)² and PSNR ≈ 20.17 dB; each halving
+of the RMS error adds 6.02 dB. Identical images have MSE = 0 and PSNR = +inf (returned as ``inf``, no warning).
+
+SSIM (Wang, Bovik, Sheikh, Simoncelli, IEEE TIP 2004) compares local means, variances and covariance in an
+11 × 11 Gaussian window (σ = 1.5) and averages the map over the image, with C1 = (0.01 R)², C2 = (0.03 R)².
+We follow ``skimage.metrics.structural_similarity(..., gaussian_weights=True, sigma=1.5,
+use_sample_covariance=False, data_range=R)`` exactly: the image border is extended by symmetric reflection
+(scipy's ``mode="reflect"``), the map is averaged after cropping 5 pixels from each side, and a colour image's
+value is the mean over channels. tests/test_restoration_metrics.py checks both against scikit-image.
+
+Lecture: 06_restoration
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from course_lib.core import check_same_shape, check_tensor
+
+
+def _check_pair(x: torch.Tensor, y: torch.Tensor, data_range) -> tuple[torch.Tensor, torch.Tensor, float]:
+    for t, name in ((x, "x"), (y, "y")):
+        check_tensor(t, name, dims="N C H W", finite=True)
+        if not (t.is_floating_point() or t.dtype == torch.uint8):
+            raise TypeError(f"{name} must be floating or uint8, but has dtype {t.dtype}")
+    check_same_shape(x, y, "x", "y")
+    if isinstance(data_range, bool) or not isinstance(data_range, (int, float)) or not data_range > 0:
+        raise ValueError(f"data_range must be a positive number (1.0 for [0, 1] images, 255 for 8-bit), "
+                         f"but found {data_range!r}")
+    # float64 and no uint8 arithmetic: (a − b) on uint8 wraps around (3 − 5 = 254), the classic PSNR bug.
+    return x.double(), y.to(x.device).double(), float(data_range)
+
+
+def mse(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per image: Tensor[N, C, H, W] × 2 → Tensor[N] (float64). Lecture: 06_restoration"""
+    x, y, _ = _check_pair(x, y, 1.0)
+    return ((x - y) ** 2).mean(dim=(1, 2, 3))
+
+
+def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """Peak signal-to-noise ratio in dB, one value per image.
+
+    Parameters
+    ----------
+    x, y : Tensor[N, C, H, W]
+        Images, floating or uint8 (computed in float64 either way; no uint8 wrap-around).
+    data_range : float
+        R, the distance from the darkest to the brightest possible value: 1.0 for [0, 1], 255 for 8-bit.
+
+    Returns
+    -------
+    Tensor[N] float64
+        ``10·log10(R²/MSE)``; ``inf`` where the images are identical.
+
+    Examples
+    --------
+    >>> x = torch.zeros(1, 1, 4, 4); y = torch.full((1, 1, 4, 4), 0.1)
+    >>> round(float(psnr(x, y)), 4)
+    20.0
+
+    Lecture: 06_restoration
+    """
+    x, y, R = _check_pair(x, y, data_range)
+    err = ((x - y) ** 2).mean(dim=(1, 2, 3))  # (N,)
+    out = torch.full_like(err, math.inf)
+    nz = err > 0
+    out[nz] = 10 * torch.log10(R**2 / err[nz])
+    return out
+
+
+def _gaussian_window(sigma: float = 1.5, truncate: float = 3.5, *, device=None) -> torch.Tensor:
+    """scipy.ndimage.gaussian_filter's 1-D kernel: radius int(truncate·σ + 0.5) = 5 → Tensor[11] float64."""
+    r = int(truncate * sigma + 0.5)
+    t = torch.arange(-r, r + 1, dtype=torch.float64, device=device)
+    g = torch.exp(-0.5 * (t / sigma) ** 2)
+    return g / g.sum()
+
+
+def _symmetric_pad(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Pad H and W by ``r`` with edge-repeating reflection (d c b a | a b c d), scipy's "reflect" mode.
+
+    torch's "reflect" does not repeat the edge pixel, so we build the index ourselves.
+    """
+    def index(n: int) -> torch.Tensor:
+        i = torch.arange(-r, n + r, device=x.device)
+        period = 2 * n
+        i = torch.remainder(i, period)  # fold into one period of the mirrored signal
+        return torch.where(i < n, i, period - 1 - i)
+
+    H, W = x.shape[-2:]
+    return x[..., index(H)[:, None], index(W)[None, :]]  # (N, C, H + 2r, W + 2r)
+
+
+def _filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Separable Gaussian filtering of Tensor[N, C, H, W] with symmetric borders; same shape."""
+    N, C, H, W = x.shape
+    r = g.numel() // 2
+    xp = _symmetric_pad(x, r).reshape(N * C, 1, H + 2 * r, W + 2 * r)
+    out = F.conv2d(xp, g.view(1, 1, -1, 1))  # along H: (N·C, 1, H, W + 2r)
+    out = F.conv2d(out, g.view(1, 1, 1, -1))  # along W: (N·C, 1, H, W)
+    return out.view(N, C, H, W)
+
+
+def ssim_map(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """The local SSIM index, Tensor[N, C, H, W] float64 (no cropping). See :func:`ssim`.
+
+    Lecture: 06_restoration
+    """
+    x, y, R = _check_pair(x, y, data_range)
+    g = _gaussian_window(device=x.device)
+    C1, C2 = (0.01 * R) ** 2, (0.03 * R) ** 2
+    mu_x, mu_y = _filter(x, g), _filter(y, g)
+    # population (not sample) covariances, as use_sample_covariance=False
+    vxx = _filter(x * x, g) - mu_x * mu_x
+    vyy = _filter(y * y, g) - mu_y * mu_y
+    vxy = _filter(x * y, g) - mu_x * mu_y
+    num = (2 * mu_x * mu_y + C1) * (2 * vxy + C2)
+    den = (mu_x**2 + mu_y**2 + C1) * (vxx + vyy + C2)
+    return num / den
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """Structural similarity (Wang et al. 2004), one value per image, as scikit-image computes it with
+    ``gaussian_weights=True, sigma=1.5, use_sample_covariance=False``.
+
+    Parameters
+    ----------
+    x, y : Tensor[N, C, H, W]
+        Images (H, W ≥ 11), floating or uint8.
+    data_range : float
+        1.0 for [0, 1] images, 255 for 8-bit.
+
+    Returns
+    -------
+    Tensor[N] float64
+        Mean SSIM over channels and over the map cropped by 5 pixels per side; 1 for identical images.
+
+    Lecture: 06_restoration
+    """
+    if isinstance(x, torch.Tensor) and x.dim() == 4 and min(x.shape[-2:]) < 11:
+        raise ValueError(f"x must be at least 11 × 11 pixels for SSIM's 11 × 11 window; got {tuple(x.shape)}")
+    s = ssim_map(x, y, data_range)
+    pad = 5  # (win_size − 1) // 2, as scikit-image crops before averaging
+    return s[..., pad:-pad, pad:-pad].mean(dim=(1, 2, 3))

@@ -1,0 +1,210 @@
+"""Training and evaluating lecture 06's restoration nets; ``python -m course_lib.train restoration``.
+
+One checkpoint per model, ``checkpoints/restoration-<kind>.pt``, each made by its own command
+(``--set models=<kind>``) so that each records exactly how it was made:
+
+* ``"dncnn25"``: ``DnCNN`` trained at σ = 25 (DnCNN-S of Zhang et al. 2017, smaller);
+* ``"blind"``: the same net trained blind, σ uniform in [0, ``sigma_max``] per patch (DnCNN-B);
+* ``"mlp"``: ``PatchMLP`` at σ = 25 (Burger et al. 2012, much smaller);
+* ``"deblur"``: ``RestorationNet`` on blurred images, blind to the kernel (Schuler et al. 2014's question);
+* ``"inpaint"``: ``RestorationNet`` with the mask as an extra input (Köhler et al. 2014), colour;
+* ``"window"``: ``RestorationNet`` on photos through dirt or rain (Eigen, Krishnan, Fergus 2013), colour.
+
+Every model trains on random patches of the training photos (``PhotoPatches``), each batch corrupted afresh
+by a generator seeded from the run's seed (so a run is reproducible), with Adam and a cosine learning-rate
+decay over the epochs, L2 loss on the restored image. :func:`evaluate` measures PSNR and SSIM on the centre
+``crop × crop`` of the held-out photos ``TEST_PHOTOS``, corrupted by a fixed generator; the checkpoint records
+those numbers and tests/test_restoration_checkpoints.py re-measures them.
+
+Lecture: 06_restoration
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+
+import torch
+from torch.utils.data import DataLoader
+
+from course_lib.core import check_choice, fit, load_checkpoint, save_checkpoint
+from course_lib.core.checkpoints import checkpoint_path
+
+from .corruptions import add_gaussian_noise
+from .dncnn import DnCNN, denoise
+from .metrics import psnr, ssim
+from .nets import RestorationNet, apply_net
+from .patch_mlp import PatchMLP
+from .photos import TEST_PHOTOS, PhotoPatches, load_photo
+from .recipes import CONDITIONS, corrupt_eval, corrupt_train
+
+KINDS = ("dncnn25", "blind", "mlp", "deblur", "inpaint", "window")
+DENOISERS = ("dncnn25", "blind", "mlp")
+EVAL_SIGMAS = (15, 25, 50)
+EVAL_SEED = 2026  # the corruption of the evaluation crops (never used in training)
+
+
+def is_colour(kind: str) -> bool:
+    """Inpainting and window nets work on colour photos; the denoisers and the deblurrer on grey ones."""
+    return kind in ("inpaint", "window")
+
+
+def build_model(kind: str, *, cfg: dict) -> torch.nn.Module:
+    """A fresh model for ``kind`` with the widths of ``cfg`` (the profile row). Lecture: 06_restoration"""
+    check_choice(kind, "kind", KINDS)
+    if kind in ("dncnn25", "blind"):
+        return DnCNN(channels=1, depth=cfg["depth"], width=cfg["width"])
+    if kind == "mlp":
+        return PatchMLP(patch=cfg["mlp_patch"], hidden=cfg["mlp_hidden"], layers=cfg["mlp_layers"])
+    channels = 3 if is_colour(kind) else 1
+    return RestorationNet(channels=channels, extra=1 if kind == "inpaint" else 0, depth=cfg["depth"],
+                          width=cfg["width"])
+
+
+def make_corrupt(kind: str, *, cfg: dict):
+    """The training corruption of ``kind``: ``corrupt(x, generator) -> (inputs, target)`` where ``inputs`` is
+    what the model is called with (a tensor, or a tuple for the inpainting net). Lecture: 06_restoration"""
+    check_choice(kind, "kind", KINDS)
+    if kind in ("dncnn25", "mlp"):
+        return lambda x, g: (add_gaussian_noise(x, cfg["sigma"], generator=g), x)
+    if kind == "blind":
+        def corrupt_blind(x, g):
+            sigma = torch.rand(x.shape[0], generator=g) * cfg["sigma_max"]  # (N,) one σ per patch
+            return add_gaussian_noise(x, sigma.to(x.device), generator=g), x
+        return corrupt_blind
+    return lambda x, g: corrupt_train(kind, x, g)
+
+
+def train_model(kind: str, *, cfg: dict, seed: int = 0, device: torch.device | str = "cpu",
+                progress: bool = True, live_plot: bool = False):
+    """Train one model of ``KINDS`` as described in the module docstring; return ``(model, history)``.
+
+    ``cfg`` holds ``n_patches, patch, epochs, batch_size, lr, width, depth, sigma, sigma_max``, the PatchMLP
+    sizes (the profile row) and ``init``: a kind whose shipped checkpoint the model starts from ("" = scratch).
+
+    Lecture: 06_restoration
+    """
+    torch.manual_seed(seed)
+    model = build_model(kind, cfg=cfg)
+    if cfg.get("init"):  # fine-tune from a shipped checkpoint of the same architecture (e.g. blind from dncnn25)
+        load_checkpoint(checkpoint_path(f"restoration-{cfg['init']}"), model)
+    model = model.to(device)
+    patch = cfg["mlp_patch"] if kind == "mlp" else cfg["patch"]
+    data = PhotoPatches(cfg["n_patches"], patch, grey=not is_colour(kind), seed=seed)
+    loader = DataLoader(data, batch_size=cfg["batch_size"], shuffle=True, drop_last=True,
+                        generator=torch.Generator().manual_seed(seed))
+    corrupt = make_corrupt(kind, cfg=cfg)
+    g = torch.Generator().manual_seed(seed + 1)  # corruptions are drawn on the CPU, then moved
+
+    def loss_fn(model, x):
+        inputs, target = corrupt(x, g)
+        out = model(*inputs) if isinstance(inputs, tuple) else model(inputs)
+        return torch.mean((out - target) ** 2)
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    epochs = cfg["epochs"]
+    # cosine decay from lr to lr/100 over the epochs, stepped once per epoch
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda e: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(e, epochs) / epochs)))
+    history = fit(model, loader, loss_fn, epochs=epochs, optimizer=optimizer, device=device,
+                  progress=progress, live_plot=live_plot, desc=kind, callback=lambda e, h: schedule.step())
+    return model, history
+
+
+def eval_images(*, colour: bool, crop: int) -> torch.Tensor:
+    """Centre ``crop × crop`` of each held-out photo: Tensor[len(TEST_PHOTOS), C, crop, crop].
+
+    Lecture: 06_restoration
+    """
+    return torch.stack([load_photo(name, grey=not colour, size=crop) for name in TEST_PHOTOS])
+
+
+def noisy_eval(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """The evaluation noise at σ (0-255 units): fixed by ``EVAL_SEED`` and σ. Lecture: 06_restoration"""
+    g = torch.Generator().manual_seed(EVAL_SEED + int(round(sigma)))
+    return add_gaussian_noise(x, sigma, generator=g)
+
+
+def restore(kind: str, model: torch.nn.Module, inputs) -> torch.Tensor:
+    """Run a trained model of ``kind`` on ``inputs`` (as made by its corruption) in eval mode; clipped to [0, 1].
+
+    Lecture: 06_restoration
+    """
+    if kind in ("dncnn25", "blind"):
+        return denoise(model, inputs)
+    if kind == "mlp":
+        return model.denoise(inputs)
+    return apply_net(model, inputs)
+
+
+def evaluate(kind: str, model: torch.nn.Module, *, crop: int) -> dict:
+    """PSNR / SSIM (means over ``TEST_PHOTOS``' centre crops) of ``model`` and of its corrupted input.
+
+    Denoisers: keys ``psnr_<σ>``, ``ssim_<σ>``, ``psnr_noisy_<σ>`` for σ in ``EVAL_SIGMAS``. Other kinds:
+    ``psnr_<c>``, ``ssim_<c>``, ``psnr_input_<c>``, ``ssim_input_<c>`` for each evaluation condition c of
+    ``recipes.CONDITIONS[kind]``.
+
+    Lecture: 06_restoration
+    """
+    check_choice(kind, "kind", KINDS)
+    x = eval_images(colour=is_colour(kind), crop=crop)
+    out = {}
+    if kind in DENOISERS:
+        for s in EVAL_SIGMAS:
+            y = noisy_eval(x, s)
+            xh = restore(kind, model, y)
+            out[f"psnr_{s}"] = float(psnr(xh, x).mean())
+            out[f"ssim_{s}"] = float(ssim(xh, x).mean())
+            out[f"psnr_noisy_{s}"] = float(psnr(y.clamp(0, 1), x).mean())
+        return out
+    for cond in CONDITIONS[kind]:
+        inputs, shown = corrupt_eval(kind, cond, x)
+        xh = restore(kind, model, inputs)
+        out[f"psnr_{cond}"] = float(psnr(xh, x).mean())
+        out[f"ssim_{cond}"] = float(ssim(xh, x).mean())
+        out[f"psnr_input_{cond}"] = float(psnr(shown, x).mean())
+        out[f"ssim_input_{cond}"] = float(ssim(shown, x).mean())
+    return out
+
+
+def load_model(kind: str, *, path: str | pathlib.Path | None = None, device: torch.device | str = "cpu"):
+    """A shipped model ``checkpoints/restoration-<kind>.pt``: returns ``(model, checkpoint dict)``, model in
+    eval mode on ``device``. Lecture: 06_restoration"""
+    check_choice(kind, "kind", KINDS)
+    path = checkpoint_path(f"restoration-{kind}") if path is None else pathlib.Path(path)
+    meta = load_checkpoint(path, task=f"restoration-{kind}")
+    model = build_model(kind, cfg=meta["config"])
+    load_checkpoint(path, model, task=f"restoration-{kind}")
+    return model.to(device).eval(), meta
+
+
+def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,
+                      command: str) -> list[pathlib.Path]:
+    """``python -m course_lib.train restoration``: train the models named in ``cfg["models"]`` (comma-separated
+    subset of ``KINDS``), evaluate them on the held-out crops, save ``restoration-<kind>.pt`` in ``out_dir``.
+
+    Lecture: 06_restoration
+    """
+    from course_lib.core import get_device
+
+    device = get_device()
+    kinds = [k.strip() for k in cfg["models"].split(",") if k.strip()]
+    for k in kinds:
+        check_choice(k, "models", KINDS)
+    paths = []
+    for kind in kinds:
+        model, history = train_model(kind, cfg=cfg, seed=seed, device=device)
+        model.cpu().eval()
+        with torch.no_grad():  # evaluate the weights exactly as the float16 checkpoint will store them
+            for v in model.state_dict().values():
+                if v.is_floating_point():
+                    v.copy_(v.half().to(v.dtype))
+        metrics = evaluate(kind, model, crop=cfg["eval_crop"])
+        metrics["final_loss"] = history["epoch_loss"][-1]
+        metrics["train_minutes"] = history["seconds"] / 60
+        print(kind, {k: round(v, 4) for k, v in metrics.items()}, flush=True)
+        paths.append(save_checkpoint(pathlib.Path(out_dir) / f"restoration-{kind}.pt", model,
+                                     task=f"restoration-{kind}", command=command, profile=profile, seed=seed,
+                                     metrics=metrics, config={**cfg, "kind": kind, "device": str(device)},
+                                     half=True))
+    return paths
