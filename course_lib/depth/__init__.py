@@ -8,6 +8,7 @@ error tables) and ``tasks`` (training recipes, baselines and ``python -m course_
 Lecture: 05_depth
 """
 
+from .exercises import reference
 from .losses import labels_loss, normals_loss, scale_invariant_loss
 from .metrics import (
     DEPTH_KEYS,
@@ -55,6 +56,6 @@ __all__ = [
     "angular_error", "baseline_predictions", "bootstrap_difference", "build_model", "camera_rotation",
     "depth_metrics", "evaluate", "evaluate_predictions", "finish", "flip_batch", "label_metrics", "labels_loss",
     "load_or_train", "multitask_loss", "normal_metrics", "normals_loss", "num_params", "nyu_depth_v2",
-    "per_image_normal_mean", "per_image_si_log", "pixel_rays", "predict", "render_rooms", "room_seed_sequence",
-    "sample_room", "scale_invariant_loss", "scale_room", "train_depth", "train_model",
+    "per_image_normal_mean", "per_image_si_log", "pixel_rays", "predict", "reference", "render_rooms",
+    "room_seed_sequence", "sample_room", "scale_invariant_loss", "scale_room", "train_depth", "train_model",
 ]

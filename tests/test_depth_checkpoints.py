@@ -1,0 +1,46 @@
+"""Lecture 05: each shipped depth checkpoint reproduces, on the synthetic test split it records, the metrics it
+claims; the four scale settings were trained with the same budget; sizes stay within budget."""
+
+import pytest
+
+from course_lib.core import checkpoint_path, load_checkpoint
+from course_lib.depth import VARIANTS, SyntheticRooms, evaluate, load_or_train
+
+NAMES = tuple(f"depth-{v}" for v in VARIANTS)
+KEYS = ("si_log", "delta1", "abs_rel", "rmse", "normals_mean", "normals_median", "pixel_acc", "mean_acc")
+
+
+def _require(name):
+    path = checkpoint_path(name)
+    if not path.is_file():
+        pytest.skip(f"{path} is not built (make it with `python -m course_lib.train depth`)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def test_rooms():
+    meta = load_checkpoint(_require("depth-s123"))
+    cfg = meta["config"]
+    return SyntheticRooms("test", cfg["n_test"], cfg["size"], meta["seed"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checkpoint_reproduces_its_metrics(name, test_rooms):
+    path = _require(name)
+    assert path.stat().st_size <= 5e6, f"{path} is {path.stat().st_size / 1e6:.1f} MB; keep checkpoints ≤ 5 MB"
+    model, info = load_or_train(name, cfg={})
+    assert info["source"] == "checkpoint" and info["command"].startswith("python -m course_lib.train depth")
+    assert tuple(info["config"]["scales"]) == VARIANTS[name.split("-")[1]]
+    assert info["config"]["n_test"] == test_rooms.n and info["config"]["size"] == test_rooms.size
+    got = evaluate(model, test_rooms)
+    for key in KEYS:
+        assert got[key] == pytest.approx(info["metrics"][key], rel=2e-3, abs=2e-3), (key, got[key])
+
+
+def test_equal_budget_and_total_size():
+    configs = {n: load_checkpoint(_require(n))["config"] for n in NAMES}
+    budget = {k: v for k, v in configs["depth-s123"].items() if k != "scales"}
+    for name, cfg in configs.items():
+        assert {k: v for k, v in cfg.items() if k != "scales"} == budget, name
+    total = sum(checkpoint_path(n).stat().st_size for n in NAMES)
+    assert total <= 8e6, f"lecture 05 checkpoints take {total / 1e6:.1f} MB; keep them ≤ 8 MB"
