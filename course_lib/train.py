@@ -25,7 +25,7 @@ from course_lib.core.profiles import PROFILES, profile, settings
 # task name -> "module:function". The function trains, evaluates on the test split, saves its checkpoints
 # (with the metrics it measured) under out_dir, and returns their paths.
 TASKS = {
-    "pose": "course_lib.pose.tasks:train_pose",
+    "pose": "course_lib.pose.joint:train_pose",
     "localization": "course_lib.pose.localization:train_localization",
     "fcn": "course_lib.segmentation.tasks:train_fcn",
     "depth": "course_lib.depth.tasks:train_depth",

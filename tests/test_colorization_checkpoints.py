@@ -1,9 +1,18 @@
 """Lecture 07: each shipped colorization checkpoint reproduces the metrics it records on the synthetic test split."""
 
-import pytest
+import functools
 
-from course_lib.colorization import KINDS, ColorizationNet, SyntheticColorScenes, evaluate
+import pytest
+import torch
+
+from course_lib.colorization import KINDS, SyntheticColorScenes, evaluate, load_colorization
 from course_lib.core import checkpoint_path, load_checkpoint
+
+
+@functools.cache
+def _test_set(n_test: int, size: int, seed: int) -> SyntheticColorScenes:
+    """The test split the checkpoints were evaluated on, rendered once for all three (they share it)."""
+    return SyntheticColorScenes("test", n_test, size, seed)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -11,12 +20,9 @@ def test_shipped_checkpoint_reproduces_its_metrics(kind):
     path = checkpoint_path(f"colorization-{kind}")
     assert path.is_file(), f"{path} not made yet (python -m course_lib.train colorization)"
     assert path.stat().st_size <= 5e6
-    meta = load_checkpoint(path)
+    model, meta = load_colorization(kind, device=torch.device("cpu"))
     cfg = meta["config"]
-    model = ColorizationNet(width=cfg["width"], head="regression" if kind == "l2" else "class")
-    load_checkpoint(path, model, task=f"colorization-{kind}")
-    test_set = SyntheticColorScenes("test", cfg["n_test"], cfg["size"], meta["seed"])
-    got = evaluate(model, test_set, T=cfg["T"])
+    got = evaluate(model, _test_set(cfg["n_test"], cfg["size"], meta["seed"]), T=cfg["T"])
     for key in ("auc", "auc_rebal", "chroma_objects", "saturation_objects"):
         assert got[key] == pytest.approx(meta["metrics"][key], abs=2e-3, rel=1e-2), key
 

@@ -70,3 +70,31 @@ def test_failed_save_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         save_checkpoint(tmp_path / "x.pt", nn.Linear(1, 1), **_meta())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_load_model_builds_from_the_recorded_config(tmp_path):
+    from course_lib.core import load_model, num_params, round_to_half
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4))
+    path = save_checkpoint(tmp_path / "toy.pt", model, **_meta())
+    built_with = []
+
+    def build(cfg):
+        built_with.append(cfg)
+        return nn.Sequential(nn.Conv2d(1, cfg["width"], 3), nn.BatchNorm2d(cfg["width"]))
+
+    loaded, ckpt = load_model(path, build, task="toy", device="cpu")
+    assert built_with == [{"width": 4}] and not loaded.training and ckpt["metrics"] == {"acc": 0.75}
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="task 'toy', but task 'other' was expected"):
+        load_model(path, build, task="other")
+    with pytest.raises(ValueError, match=r"does not fit Sequential: .*shape mismatch"):
+        load_model(path, lambda cfg: nn.Sequential(nn.Conv2d(1, 5, 3), nn.BatchNorm2d(5)), task="toy")
+    with pytest.raises(TypeError, match="build must return a torch.nn.Module, but returned dict"):
+        load_model(path, lambda cfg: {}, task="toy")
+    # the two small module helpers
+    assert num_params(model) == 4 * 9 + 4 + 4 + 4 and num_params(model, trainable_only=True) == 48
+    half = round_to_half(nn.Linear(1, 1))
+    assert all(torch.equal(p, p.half().float()) for p in half.parameters())

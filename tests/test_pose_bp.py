@@ -5,11 +5,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.pose.bp import (
-    bp_message,
-    brute_force_marginals,
-    chain_marginals,
-    chain_messages,
+from course_lib.pose.bp import bp_message, brute_force_marginals, chain_marginals, chain_messages
+from course_lib.pose.convbp import (
     chain_star_edges,
     conv_marginals,
     conv_message,

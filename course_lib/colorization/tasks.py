@@ -25,7 +25,16 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from course_lib.core import check_choice, check_seed, fit, get_device, round_to_half, save_checkpoint
+from course_lib.core import (
+    check_choice,
+    check_seed,
+    checkpoint_path,
+    fit,
+    get_device,
+    load_model,
+    round_to_half,
+    save_checkpoint,
+)
 
 from .bins import ab_bins
 from .data import SyntheticColorScenes
@@ -176,6 +185,22 @@ def evaluate(model: ColorizationNet | None, test_set: SyntheticColorScenes, *, T
     rgb, mask, _ = test_set.tensors()
     pred = torch.zeros(rgb.shape[0], 2, *rgb.shape[-2:]) if model is None else predict_full(model, rgb, T=T).cpu()
     return color_metrics(pred, rgb, mask, ab_bins())
+
+
+def load_colorization(kind: str, *, path: str | pathlib.Path | None = None,
+                      device: torch.device | str | None = None) -> tuple[ColorizationNet, dict]:
+    """Load the shipped ``colorization-<kind>`` checkpoint, built with the width it was trained with.
+
+    Returns ``(model, checkpoint)``: the model in eval mode on ``device`` (default ``get_device()``), and the
+    checkpoint with its ``metrics``, ``config`` and ``command``. A missing file raises ``FileNotFoundError``
+    naming the command that makes it.
+
+    Lecture: 07_colorization
+    """
+    check_choice(kind, "kind", KINDS)
+    path = checkpoint_path(f"colorization-{kind}") if path is None else pathlib.Path(path)
+    return load_model(path, lambda cfg: build_model(kind, width=int(cfg["width"])), task=f"colorization-{kind}",
+                      device=device)
 
 
 def train_colorization(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,

@@ -2,7 +2,7 @@
 exercises. Topic packages import from here and never from each other."""
 
 from . import receptive
-from .checkpoints import checkpoint_path, load_checkpoint, save_checkpoint
+from .checkpoints import checkpoint_path, load_checkpoint, load_model, save_checkpoint
 from .checks import (
     check_choice,
     check_model_input,
@@ -21,6 +21,6 @@ from .training import fit, to_device
 __all__ = [
     "receptive", "PROFILES", "TABLE", "check_choice", "check_model_input", "check_positive_int", "check_same_shape",
     "check_seed", "check_tensor",
-    "checkpoint_path", "exercise", "fit", "get_device", "is_grading", "load_checkpoint", "profile",
+    "checkpoint_path", "exercise", "fit", "get_device", "is_grading", "load_checkpoint", "load_model", "profile",
     "num_params", "round_to_half", "save_checkpoint", "seed_everything", "settings", "time_fn", "to_device",
 ]

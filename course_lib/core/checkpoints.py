@@ -126,10 +126,53 @@ def load_checkpoint(
     if task is not None and ckpt["task"] != task:
         raise ValueError(f"{path} holds a checkpoint for task {ckpt['task']!r}, but task {task!r} was expected")
     if model is not None:
-        _check_fits(ckpt["state_dict"], model, path)
-        own = model.state_dict()
-        model.load_state_dict({k: v.to(own[k].dtype) for k, v in ckpt["state_dict"].items()})
+        _load_into(model, ckpt, path)
     return ckpt
+
+
+def load_model(
+    path: str | os.PathLike,
+    build,
+    *,
+    task: str,
+    device: str | torch.device | None = None,
+) -> tuple[torch.nn.Module, dict]:
+    """Read a checkpoint, build its model from the settings it records, load the weights: one read.
+
+    The pattern every lecture needs ("load the checkpoint if present") in one place: the architecture's sizes
+    (widths, variants) come from the checkpoint's ``config``, so a file trained with other sizes than the
+    current profile still loads.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.pt`` file.
+    build : callable ``(config: dict) -> nn.Module``
+        Builds the untrained model from the checkpoint's ``config``.
+    task : str
+        The task the file must hold.
+    device : device, optional
+        Where the model goes (default :func:`course_lib.get_device`).
+
+    Returns
+    -------
+    (model, checkpoint)
+        The model in eval mode on ``device``, and the whole checkpoint dict (metadata and weights).
+    """
+    from .device import get_device
+
+    ckpt = load_checkpoint(path, task=task)
+    model = build(ckpt.get("config") or {})
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"build must return a torch.nn.Module, but returned {type(model).__name__}")
+    _load_into(model, ckpt, pathlib.Path(path))
+    return model.to(device if device is not None else get_device()).eval(), ckpt
+
+
+def _load_into(model: torch.nn.Module, ckpt: dict, path) -> None:
+    _check_fits(ckpt["state_dict"], model, path)
+    own = model.state_dict()
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in ckpt["state_dict"].items()})
 
 
 def _check_map_location(map_location) -> None:

@@ -47,6 +47,11 @@ def _mps_available() -> bool:
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (all devices) so that a re-run gives the same numbers on the same machine.
 
+    "The same numbers" holds bit for bit only on one machine at a fixed number of CPU threads
+    (``torch.get_num_threads()``): parallel reductions sum in an order that depends on the thread count, so
+    the last bits differ between a 2-core laptop and a 16-core server, and GPU kernels differ again. Results
+    agree to within training noise everywhere; the tests compare with tolerances for that reason.
+
     Returns a ``torch.Generator`` seeded with ``seed`` for code that wants its own stream (data loaders).
 
     Lecture: 00_welcome

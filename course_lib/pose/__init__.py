@@ -22,7 +22,8 @@ __all__ = [
 
 # Lecture 02 (spatial model and joint training): belief propagation and its approximations, FFT convolution,
 # the spatial model, the joint model.
-from .bp import bp_message, brute_force_marginals, chain_marginals, conv_message, star_belief, star_marginals  # noqa: E402
+from .bp import bp_message, brute_force_marginals, chain_marginals  # noqa: E402
+from .convbp import conv_message, star_belief, star_marginals  # noqa: E402
 from .fftconv import direct_conv2d, fft_conv2d  # noqa: E402
 from .joint import JointModel, load_pose_models, train_spatial_and_joint  # noqa: E402
 from .spatial import SpatialModel, belief_loss  # noqa: E402

@@ -28,12 +28,12 @@ import time
 import torch
 from torch import nn
 
-from course_lib.core import check_tensor, checkpoint_path, fit, get_device, load_checkpoint, save_checkpoint
+from course_lib.core import check_tensor, checkpoint_path, fit, get_device, load_model, save_checkpoint
 
 from .data import EDGES, JOINTS
-from .detector import PartDetector, heatmap_loss
+from .detector import heatmap_loss
 from .spatial import SpatialModel, belief_loss
-from .tasks import RADII, evaluate_detector, make_datasets
+from .tasks import DETECTOR_TASK, RADII, build_detector, evaluate_detector, make_datasets, train_detector
 
 SPATIAL_TASK, JOINT_TASK = "pose-spatial", "pose-joint"
 
@@ -250,18 +250,27 @@ def load_pose_models(directory: str | pathlib.Path | None = None, *, device: tor
     device = device or get_device()
     ckpts = {}
 
-    def build_detector(cfg):
-        return PartDetector(len(JOINTS), width=int(cfg["width"]), simple=bool(cfg.get("simple", False)))
+    detector, ckpts["detector"] = load_model(folder / f"{DETECTOR_TASK}.pt", build_detector, task=DETECTOR_TASK,
+                                             device=device)
+    spatial, ckpts["spatial"] = load_model(folder / f"{SPATIAL_TASK}.pt", make_spatial, task=SPATIAL_TASK,
+                                           device=device)
+    joint, ckpts["joint"] = load_model(folder / f"{JOINT_TASK}.pt",
+                                       lambda cfg: JointModel(build_detector(cfg), make_spatial(cfg)),
+                                       task=JOINT_TASK, device=device)
+    return {"detector": detector, "spatial": JointModel(detector, spatial).to(device).eval(), "joint": joint,
+            "checkpoints": ckpts}
 
-    ckpts["detector"] = load_checkpoint(folder / "pose-detector.pt", task="pose-detector")
-    detector = build_detector(ckpts["detector"]["config"])
-    load_checkpoint(folder / "pose-detector.pt", detector, task="pose-detector")
-    ckpts["spatial"] = load_checkpoint(folder / f"{SPATIAL_TASK}.pt", task=SPATIAL_TASK)
-    spatial = make_spatial(ckpts["spatial"]["config"])
-    load_checkpoint(folder / f"{SPATIAL_TASK}.pt", spatial, task=SPATIAL_TASK)
-    ckpts["joint"] = load_checkpoint(folder / f"{JOINT_TASK}.pt", task=JOINT_TASK)
-    cfg_j = ckpts["joint"]["config"]
-    joint = JointModel(build_detector(cfg_j), make_spatial(cfg_j))
-    load_checkpoint(folder / f"{JOINT_TASK}.pt", joint, task=JOINT_TASK)
-    return {"detector": detector.to(device).eval(), "spatial": JointModel(detector, spatial).to(device).eval(),
-            "joint": joint.to(device).eval(), "checkpoints": ckpts}
+
+def train_pose(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
+    """The ``pose`` task: train the part detector, save ``pose-detector.pt``, then lecture 02's models.
+
+    Lecture: 01_pose_detector, 02_pose_spatial
+    """
+    out_dir = pathlib.Path(out_dir)
+    detector, metrics = train_detector(cfg, seed)
+    for r in RADII:
+        print(f"detector: detection rate at r={r}% torso, mean over joints {metrics[f'dr{r}_mean']:.1f}%")
+    path = save_checkpoint(out_dir / "pose-detector.pt", detector, task=DETECTOR_TASK, command=command,
+                           profile=profile, seed=seed, metrics=metrics, config=cfg)
+    return [path] + list(train_spatial_and_joint(detector, cfg=cfg, profile=profile, seed=seed, out_dir=out_dir,
+                                                 command=command))

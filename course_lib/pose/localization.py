@@ -35,7 +35,7 @@ from course_lib.core import (
     checkpoint_path,
     fit,
     get_device,
-    load_checkpoint,
+    load_model,
     round_to_half,
     save_checkpoint,
     seed_everything,
@@ -290,13 +290,12 @@ def load_localization(pooling: int, kind: str = "coarse", *, device: torch.devic
         raise ValueError(f"kind must be one of ('coarse', 'cascade', 'standard'), but found {kind!r}")
     task = f"localization-{kind}{pooling}"
     path = checkpoint_path(task) if path is None else pathlib.Path(path)
-    ckpt = load_checkpoint(path, task=task)
-    cfg = ckpt["config"]
-    model = build_coarse(cfg, pooling)
-    if kind != "coarse":
-        model = build_cascade(cfg, model, shared_features=kind == "cascade")
-    load_checkpoint(path, model, task=task)
-    return model.to(device or get_device()).eval(), ckpt
+
+    def build(cfg: dict) -> torch.nn.Module:
+        model = build_coarse(cfg, pooling)
+        return model if kind == "coarse" else build_cascade(cfg, model, shared_features=kind == "cascade")
+
+    return load_model(path, build, task=task, device=device)
 
 
 def train_localization(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str

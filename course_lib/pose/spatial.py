@@ -1,9 +1,9 @@
 """The spatial model: one round of star-graph belief propagation, written as a network layer.
 
 Tompson, Jain, LeCun & Bregler, "Joint Training of a Convolutional Network and a Graphical Model for Human Pose
-Estimation", NIPS 2014, section 3.2. The derivation (see :mod:`course_lib.pose.bp` and lecture 02) goes from
-an MRF over joint locations, through a star graph for each joint, to convolutions with conditional kernels plus
-a background term:
+Estimation", NIPS 2014, section 3.2. The derivation (see :mod:`course_lib.pose.bp`, :mod:`course_lib.pose.convbp`
+and lecture 02) goes from an MRF over joint locations, through a star graph for each joint, to convolutions with
+conditional kernels plus a background term:
 
     b''(f) = k Phi(f) prod_i (Phi(x_i) * Psi(f | x_i) + c(f | x_i))
 
@@ -36,7 +36,6 @@ Lecture: 02_pose_spatial
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -298,7 +297,3 @@ def belief_loss(log_belief: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     t = target / target.sum(dim=(2, 3), keepdim=True).clamp_min(1e-12)  # (B, J, H, W), sums to one
     return -(t * log_belief).sum(dim=(2, 3)).mean()
 
-
-def flat_loss(height: int, width: int) -> float:
-    """The :func:`belief_loss` of a uniform belief, log(H·W): the scale to read a loss against."""
-    return math.log(height * width)

@@ -2,8 +2,9 @@
 
 :func:`train_detector` trains the part detector of Tompson et al. (NIPS 2014) on :class:`SyntheticPose` with
 the paper's heat-map MSE and measures the FLIC detection rate on the synthetic test split;
-:func:`train_pose` (the registered ``pose`` task) saves it as ``checkpoints/pose-detector.pt`` and hands it to
-the spatial model and joint training of lecture 02 (:mod:`course_lib.pose.joint`).
+:func:`course_lib.pose.joint.train_pose` (the registered ``pose`` task) saves it as
+``checkpoints/pose-detector.pt`` and hands it to the spatial model and joint training of lecture 02. The
+dependency runs one way: ``joint`` imports ``tasks``, never the reverse.
 
 The data seed is the training seed: a checkpoint's test split is ``SyntheticPose("test", cfg["n_test"],
 cfg["size"], seed)`` with the ``cfg`` and ``seed`` recorded in it, so a test can re-evaluate its metrics.
@@ -22,8 +23,7 @@ from course_lib.core import (
     checkpoint_path,
     fit,
     get_device,
-    load_checkpoint,
-    save_checkpoint,
+    load_model,
     seed_everything,
 )
 
@@ -137,25 +137,9 @@ def load_detector(path: str | pathlib.Path | None = None, *, device: torch.devic
     Lecture: 01_pose_detector
     """
     path = checkpoint_path("pose-detector") if path is None else pathlib.Path(path)
-    ckpt = load_checkpoint(path, task=DETECTOR_TASK)
-    cfg = ckpt["config"]
-    model = PartDetector(len(JOINTS), width=int(cfg["width"]), simple=bool(cfg.get("simple", False)))
-    load_checkpoint(path, model, task=DETECTOR_TASK)
-    return model.to(device or get_device()).eval(), ckpt
+    return load_model(path, build_detector, task=DETECTOR_TASK, device=device)
 
 
-def train_pose(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
-    """The ``pose`` task: train the part detector, save ``pose-detector.pt``, then lecture 02's models.
-
-    Lecture: 01_pose_detector, 02_pose_spatial
-    """
-    out_dir = pathlib.Path(out_dir)
-    detector, metrics = train_detector(cfg, seed)
-    for r in RADII:
-        print(f"detector: detection rate at r={r}% torso, mean over joints {metrics[f'dr{r}_mean']:.1f}%")
-    path = save_checkpoint(out_dir / "pose-detector.pt", detector, task=DETECTOR_TASK, command=command,
-                           profile=profile, seed=seed, metrics=metrics, config=cfg)
-    from .joint import train_spatial_and_joint
-
-    return [path] + list(train_spatial_and_joint(detector, cfg=cfg, profile=profile, seed=seed, out_dir=out_dir,
-                                                 command=command))
+def build_detector(cfg: dict) -> PartDetector:
+    """The untrained :class:`PartDetector` with the sizes of a profile row or checkpoint config."""
+    return PartDetector(len(JOINTS), width=int(cfg["width"]), simple=bool(cfg.get("simple", False)))

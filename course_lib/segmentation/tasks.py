@@ -22,7 +22,7 @@ from course_lib.core import (
     checkpoint_path,
     fit,
     get_device,
-    load_checkpoint,
+    load_model,
     round_to_half,
     save_checkpoint,
     seed_everything,
@@ -130,12 +130,10 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
     device = torch.device(device) if device is not None else get_device()
     path = checkpoint_path(name)
     if path.is_file():
-        config = load_checkpoint(path, task=name)["config"]
-        model = _build(name, config)
-        ckpt = load_checkpoint(path, model, task=name)
+        model, ckpt = load_model(path, lambda config: _build(name, config), task=name, device=device)
         info = {"source": "checkpoint", "config": ckpt["config"], "metrics": ckpt["metrics"],
                 "command": ckpt["command"]}
-        return model.to(device).eval(), info
+        return model, info
     seed_everything(seed)
     train = SyntheticScenes("train", cfg["n_train"], cfg["size"], seed)
     test = SyntheticScenes("test", cfg["n_test"], cfg["size"], seed)
