@@ -32,7 +32,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) lint
-	COURSE_PROFILE=fast MPLBACKEND=Agg PYTHONHASHSEED=0 $(BIN)/pytest tests solutions lectures --nbval-lax -p no:cacheprovider
+	COURSE_PROFILE=fast MPLBACKEND=Agg PYTHONHASHSEED=0 $(BIN)/pytest tests course_lib solutions lectures --doctest-modules --nbval-lax \
+		-p no:cacheprovider
 
 release: $(STAMP)
 	@for lec in $(LECTURES); do \
