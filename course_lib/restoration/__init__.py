@@ -17,7 +17,7 @@ Lecture: 06_restoration
 from . import baselines, plots
 from .compare import format_table, paired_difference, run_methods
 from .corruptions import add_gaussian_noise, blur, check_kernel, defocus_kernel, gaussian_kernel, motion_kernel
-from .dncnn import DnCNN, denoise, num_params
+from .dncnn import DnCNN, denoise, num_params, residual_loss
 from .masks import apply_mask, random_pixel_mask, render_text, stroke_mask, text_mask
 from .metrics import mse, psnr, ssim
 from .nets import RestorationNet, apply_net, receptive_field
@@ -40,7 +40,8 @@ from .window import composite, dirt_layer, rain_layer, window_corrupt
 __all__ = [
     "baselines", "plots", "format_table", "paired_difference", "run_methods",
     "add_gaussian_noise", "blur", "check_kernel", "defocus_kernel", "gaussian_kernel",
-    "motion_kernel", "DnCNN", "denoise", "num_params", "apply_mask", "random_pixel_mask", "render_text",
+    "motion_kernel", "DnCNN", "denoise", "num_params", "residual_loss", "apply_mask", "random_pixel_mask",
+    "render_text",
     "stroke_mask", "text_mask", "mse", "psnr", "ssim", "RestorationNet", "apply_net", "receptive_field",
     "PatchMLP", "average_patches", "average_patches_loop", "extract_patches", "PHOTOS", "TEST_PHOTOS",
     "TRAIN_PHOTOS", "PhotoPatches", "augment", "load_photo", "read_png_folder", "rgb_to_grey", "test_photos",

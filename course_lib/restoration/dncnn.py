@@ -73,6 +73,18 @@ class DnCNN(nn.Module):
         return f"channels={self.channels}, depth={self.depth}, width={self.width}"
 
 
+def residual_loss(noise_net, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """DnCNN's loss: mean squared error between the predicted noise f(y) and the true noise y − x.
+
+    Because x̂ = y − f(y), this equals the mean squared error of the image, mean((x̂ − x)²): residual learning
+    changes what the net outputs, not what is minimised. ``noise_net``: callable Tensor[N, C, H, W] → same;
+    y, x: Tensor[N, C, H, W]. Returns a scalar tensor.
+
+    Lecture: 06_restoration
+    """
+    return torch.mean((noise_net(y) - (y - x)) ** 2)
+
+
 def num_params(model: nn.Module) -> int:
     """Number of trainable parameters. Lecture: 06_restoration"""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
