@@ -78,7 +78,7 @@ def paired_difference(a: list[float], b: list[float]) -> dict:
 
     >>> d = paired_difference([30.0, 31.0, 29.0], [29.0, 30.5, 28.0])
     >>> round(d["mean"], 3), round(d["low"], 3), round(d["high"], 3)
-    (0.833, 0.116, 1.551)
+    (0.833, 0.116, 1.55)
 
     Lecture: 06_restoration
     """
