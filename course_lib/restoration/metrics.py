@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 from course_lib.core import check_same_shape, check_tensor
 
@@ -85,29 +84,33 @@ def _gaussian_window(sigma: float = 1.5, truncate: float = 3.5, *, device=None) 
     return g / g.sum()
 
 
-def _symmetric_pad(x: torch.Tensor, r: int) -> torch.Tensor:
-    """Pad H and W by ``r`` with edge-repeating reflection (d c b a | a b c d), scipy's "reflect" mode.
+def _symmetric_index(n: int, r: int, device=None) -> torch.Tensor:
+    """Indices that pad a length-``n`` axis by ``r`` with edge-repeating reflection (d c b a | a b c d),
+    scipy's "reflect" mode (torch's "reflect" does not repeat the edge pixel): Tensor[n + 2r] long."""
+    i = torch.arange(-r, n + r, device=device)
+    i = torch.remainder(i, 2 * n)  # fold into one period of the mirrored signal
+    return torch.where(i < n, i, 2 * n - 1 - i)
 
-    torch's "reflect" does not repeat the edge pixel, so we build the index ourselves.
-    """
-    def index(n: int) -> torch.Tensor:
-        i = torch.arange(-r, n + r, device=x.device)
-        period = 2 * n
-        i = torch.remainder(i, period)  # fold into one period of the mirrored signal
-        return torch.where(i < n, i, period - 1 - i)
 
-    H, W = x.shape[-2:]
-    return x[..., index(H)[:, None], index(W)[None, :]]  # (N, C, H + 2r, W + 2r)
+def _filter_matrix(n: int, g: torch.Tensor) -> torch.Tensor:
+    """The (n, n) matrix that pads an axis symmetrically and filters it with ``g``: out = A @ signal."""
+    r = g.numel() // 2
+    idx = _symmetric_index(n, r, g.device)  # (n + 2r,)
+    A = torch.zeros(n, n, dtype=g.dtype, device=g.device)
+    for k in range(2 * r + 1):  # output i takes g[k] · padded[i + k] = g[k] · signal[idx[i + k]]
+        A.index_put_((torch.arange(n, device=g.device), idx[k:k + n]), g[k].expand(n), accumulate=True)
+    return A
 
 
 def _filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Separable Gaussian filtering of Tensor[N, C, H, W] with symmetric borders; same shape."""
-    N, C, H, W = x.shape
-    r = g.numel() // 2
-    xp = _symmetric_pad(x, r).reshape(N * C, 1, H + 2 * r, W + 2 * r)
-    out = F.conv2d(xp, g.view(1, 1, -1, 1))  # along H: (N·C, 1, H, W + 2r)
-    out = F.conv2d(out, g.view(1, 1, 1, -1))  # along W: (N·C, 1, H, W)
-    return out.view(N, C, H, W)
+    """Separable Gaussian filtering of Tensor[N, C, H, W] with symmetric borders; same shape.
+
+    Written as two matrix products, A_H · x · A_Wᵀ (padding folded into the matrices): thin convolution
+    kernels are slow on CPUs, matrix products are not.
+    """
+    H, W = x.shape[-2:]
+    A_h, A_w = _filter_matrix(H, g), _filter_matrix(W, g)
+    return A_h @ x @ A_w.T  # (N, C, H, W)
 
 
 def ssim_map(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
@@ -115,14 +118,15 @@ def ssim_map(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch
 
     Lecture: 06_restoration
     """
-    x, y, R = _check_pair(x, y, data_range)
+    x, y, R = _check_pair(x, y, data_range)  # float64
     g = _gaussian_window(device=x.device)
     C1, C2 = (0.01 * R) ** 2, (0.03 * R) ** 2
-    mu_x, mu_y = _filter(x, g), _filter(y, g)
+    stats = _filter(torch.stack([x, y, x * x, y * y, x * y]), g)  # (5, N, C, H, W): one pass for all five
+    mu_x, mu_y = stats[0], stats[1]
     # population (not sample) covariances, as use_sample_covariance=False
-    vxx = _filter(x * x, g) - mu_x * mu_x
-    vyy = _filter(y * y, g) - mu_y * mu_y
-    vxy = _filter(x * y, g) - mu_x * mu_y
+    vxx = stats[2] - mu_x * mu_x
+    vyy = stats[3] - mu_y * mu_y
+    vxy = stats[4] - mu_x * mu_y
     num = (2 * mu_x * mu_y + C1) * (2 * vxy + C2)
     den = (mu_x**2 + mu_y**2 + C1) * (vxx + vyy + C2)
     return num / den
