@@ -120,3 +120,20 @@ def test_deblurring_inpainting_and_median_baselines_run(crop):
     assert baselines.median_denoise(torch.rand(1, 3, 20, 20)).shape == (1, 3, 20, 20)
     with pytest.raises(ValueError, match="sum to 1"):
         baselines.wiener_deconv(y, k * 2)
+
+
+@pytest.mark.gpu
+def test_cpu_and_gpu_agree_on_metrics_corruptions_and_nets():
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    y = add_gaussian_noise(x, 25, generator=torch.Generator().manual_seed(1))
+    yc = add_gaussian_noise(x.cuda(), 25, generator=torch.Generator().manual_seed(1))  # CPU generator, GPU images
+    torch.testing.assert_close(yc.cpu(), y)
+    torch.testing.assert_close(psnr(yc, x.cuda()).cpu(), psnr(y, x))
+    from course_lib.restoration import ssim
+
+    torch.testing.assert_close(ssim(yc.clamp(0, 1), x.cuda()).cpu(), ssim(y.clamp(0, 1), x), atol=1e-6, rtol=0)
+    net = DnCNN(channels=3, depth=4, width=8).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(net.cuda()(yc).cpu(), net.cpu()(y), atol=1e-4, rtol=0)
+    torch.testing.assert_close(blur(x.cuda(), motion_kernel(7, 30)).cpu(), blur(x, motion_kernel(7, 30)), atol=1e-6,
+                               rtol=0)

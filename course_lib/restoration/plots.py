@@ -15,9 +15,9 @@ from course_lib.core.plotting import to_numpy_image
 
 
 def show_image(ax, img: torch.Tensor, *, title: str = "", zoom: tuple[int, int, int] | None = None,
-               factor: int = 3) -> None:
+               factor: int = 2) -> None:
     """Draw ``img`` (Tensor[C, H, W] in [0, 1]) on ``ax`` with pixel axes; ``zoom = (top, left, size)`` marks
-    that square and shows it enlarged ``factor`` times in the lower right corner.
+    that square and shows it enlarged ``factor`` times in the image corner farthest from it.
 
     Lecture: 06_restoration
     """
@@ -30,12 +30,15 @@ def show_image(ax, img: torch.Tensor, *, title: str = "", zoom: tuple[int, int, 
         crop = a[top:top + size, left:left + size]
         big = np.kron(crop, np.ones((factor, factor))) if grey else np.kron(crop, np.ones((factor, factor, 1)))
         s = big.shape[0]
-        extent = (W - s - 0.5, W - 0.5, H - 0.5, H - s - 0.5)  # lower right corner, in pixel coordinates
+        # the corner farthest from the zoomed square, so that the inset does not hide it
+        x0 = 0 if left + size / 2 > W / 2 else W - s
+        y0 = 0 if top + size / 2 > H / 2 else H - s
+        extent = (x0 - 0.5, x0 + s - 0.5, y0 + s - 0.5, y0 - 0.5)  # in pixel coordinates
         ax.imshow(big, cmap="gray" if grey else None, vmin=0, vmax=1, extent=extent, interpolation="nearest")
         ax.plot([left - 0.5, left + size - 0.5, left + size - 0.5, left - 0.5, left - 0.5],
                 [top - 0.5, top - 0.5, top + size - 0.5, top + size - 0.5, top - 0.5], color="yellow", lw=1)
-        ax.plot([W - s - 0.5, W - 0.5, W - 0.5, W - s - 0.5, W - s - 0.5],
-                [H - s - 0.5, H - s - 0.5, H - 0.5, H - 0.5, H - s - 0.5], color="yellow", lw=1)
+        ax.plot([x0 - 0.5, x0 + s - 0.5, x0 + s - 0.5, x0 - 0.5, x0 - 0.5],
+                [y0 - 0.5, y0 - 0.5, y0 + s - 0.5, y0 + s - 0.5, y0 - 0.5], color="yellow", lw=1.5)
         ax.set_xlim(-0.5, W - 0.5)
         ax.set_ylim(H - 0.5, -0.5)
     ax.set_title(title, fontsize=9)
@@ -57,7 +60,7 @@ def gallery(images: dict[str, torch.Tensor], *, clean: torch.Tensor | None = Non
 
     n = len(images)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, (size + 0.45) * rows + 0.4), squeeze=False)
     for ax, (name, img) in zip(axes.flat, images.items()):
         title = name
         if clean is not None and name != "clean":
