@@ -26,12 +26,17 @@ from course_lib.core.profiles import PROFILES, profile, settings
 # (with the metrics it measured) under out_dir, and returns their paths.
 TASKS = {
     "pose": "course_lib.pose.joint:train_pose",
+    "pose-control": "course_lib.pose.joint:train_pose_control",
     "localization": "course_lib.pose.localization:train_localization",
     "fcn": "course_lib.segmentation.tasks:train_fcn",
     "depth": "course_lib.depth.tasks:train_depth",
     "restoration": "course_lib.restoration.tasks:train_restoration",
     "colorization": "course_lib.colorization.tasks:train_colorization",
 }
+
+
+# A task that shares another task's profile row (so that its --set overrides mean the same).
+PROFILE_ROW = {"pose-control": "pose"}
 
 
 def parse_override(item: str, cfg: dict) -> tuple[str, object]:
@@ -74,7 +79,7 @@ def main(argv: list[str] | None = None) -> list[pathlib.Path]:
     args = parser.parse_args(argv)
     train = resolve(args.task)
     prof = args.profile or profile()
-    cfg = settings(args.task, prof)
+    cfg = settings(PROFILE_ROW.get(args.task, args.task), prof)
     words = [args.task, "--profile", prof, "--seed", str(args.seed)]
     for item in args.overrides:
         key, value = parse_override(item, cfg)

@@ -345,3 +345,22 @@ def test_pipeline_runs_on_gpu_and_agrees_with_cpu():
     assert z.is_cuda
     assert_close(annealed_mean(z, ab_bins(), T=0.38).cpu(),
                  annealed_mean(soft_encode(lab_cpu[:, 1:], ab_bins()), ab_bins(), T=0.38), atol=1e-3, rtol=0)
+
+
+def test_per_image_auc_splits_the_auc_exactly_and_the_bootstrap_brackets_the_difference():
+    from course_lib.colorization.metrics import bootstrap_auc, per_image_auc
+
+    g = torch.Generator().manual_seed(5)
+    true = torch.randn(6, 2, 5, 7, generator=g) * 40
+    good = true + torch.randn(6, 2, 5, 7, generator=g) * 10
+    bad = true + torch.randn(6, 2, 5, 7, generator=g) * 60
+    w = torch.rand(6, 5, 7, generator=g)
+    for weights in (None, w):
+        S, W = per_image_auc(good, true, weights=weights)
+        assert float(S.sum() / W.sum()) == pytest.approx(accuracy_auc(good, true, weights=weights), abs=1e-6)
+    shares = {"good": per_image_auc(good, true), "bad": per_image_auc(bad, true)}
+    (diff, lo, hi), = bootstrap_auc(shares, [("good", "bad")], n=500).values()
+    assert diff == pytest.approx(accuracy_auc(good, true) - accuracy_auc(bad, true), abs=1e-6)
+    assert 0 < lo <= diff <= hi
+    same = bootstrap_auc({"a": shares["good"], "b": shares["good"]}, [("a", "b")], n=50)[("a", "b")]
+    assert same == (0.0, 0.0, 0.0)

@@ -75,3 +75,47 @@ def test_bars_are_deterministic_and_labelled():
     clean, labels = bars(32, seed=1, noise=0.0)
     rows = (clean[:, 0].sum(dim=2) > 0).sum(dim=1)  # rows touched by the bar: few for a horizontal bar
     assert ((rows <= 2) == (labels == 0)).all()
+
+
+def test_under_grading_an_answer_that_calls_the_reference_earns_nothing(monkeypatch):
+    import course_lib.core.receptive as receptive_module
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+
+    def borrowed(size, kernel, stride=1, padding=0, dilation=1):
+        return receptive_module.conv_output_size(size, kernel, stride, padding, dilation)  # any alias
+
+    f = exercise(borrowed, reference=conv_output_size)
+    with pytest.raises(RuntimeError, match="reference of the exercise being graded"):
+        f(32, 3)
+    # The reference is restored at once: the hidden tests may call it to compute expected values.
+    assert conv_output_size(32, 3) == 30 and receptive_module.conv_output_size(32, 3, padding=1) == 32
+    honest = exercise(lambda size, kernel, stride=1, padding=0, dilation=1:
+                      (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1, reference=conv_output_size)
+    assert honest(32, 3) == 30
+
+
+def test_outside_grading_calling_the_reference_is_allowed(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    f = exercise(lambda *a, **k: conv_output_size(*a, **k), reference=conv_output_size)
+    assert f(32, 3) == 30
+
+
+def test_tests_passed_says_whose_code_ran(monkeypatch, capsys):
+    from course_lib.core import tests_passed
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+    def todo(size, kernel, stride=1, padding=0, dilation=1):
+        raise NotImplementedError()
+
+    f = exercise(todo, reference=conv_output_size)
+    f(8, 3)
+    capsys.readouterr()
+    tests_passed(f)
+    assert capsys.readouterr().out == ("visible tests: ran on course_lib's reference, not on your code: "
+                                       "todo not implemented yet\n")
+    done = exercise(lambda *a, **k: 1, reference=conv_output_size, name="output size")
+    done(8, 3)
+    tests_passed(done, what="output size")
+    assert capsys.readouterr().out == "output size passed on your code\n"

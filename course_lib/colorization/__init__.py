@@ -24,9 +24,11 @@ from .metrics import (
     accuracy_auc,
     accuracy_curve,
     accuracy_curve_loop,
+    bootstrap_auc,
     hsv_saturation,
     inverse_prior_weights,
     mean_chroma,
+    per_image_auc,
 )
 from .net import AB_SCALE, NORM_L, ColorizationNet, colorize, predict_ab
 from .pretext import linear_probe, probe_features
@@ -38,6 +40,7 @@ from .tasks import (
     evaluate,
     load_colorization,
     predict_full,
+    split_lab,
     train_colorization,
     train_model,
     training_prior,
@@ -46,11 +49,11 @@ from .tasks import (
 __all__ = [
     "AB_SCALE", "KINDS", "LEGACY_GRAY", "NORM_L", "PALETTES", "PHOTOS", "SHAPES", "TEMPERATURE", "ColorizationNet",
     "SyntheticColorScenes", "ab_bins", "accuracy_auc", "accuracy_curve", "accuracy_curve_loop", "anneal",
-    "annealed_mean", "annealed_mean_direct", "bin_rgb", "build_model", "color_metrics", "colorize", "decode_nearest",
-    "empirical_prior", "encode_nearest", "encode_nearest_loop", "evaluate", "gray_to_rgb", "hsv_saturation",
-    "in_gamut_bins", "inverse_prior_weights", "l2_loss", "lab_to_rgb", "legacy_photos", "linear_probe",
-    "load_colorization", "load_photo", "mean_chroma", "mode", "multinomial_cross_entropy", "num_params",
-    "palette_mean", "pixel_weights", "predict_ab", "predict_full", "probe_features", "rebalance_weights",
-    "rgb_to_lab", "smooth_prior", "soft_encode", "soft_encode_loop", "train_colorization", "train_model",
-    "training_prior",
+    "annealed_mean", "annealed_mean_direct", "bin_rgb", "bootstrap_auc", "build_model", "color_metrics", "colorize",
+    "decode_nearest", "empirical_prior", "encode_nearest", "encode_nearest_loop", "evaluate", "gray_to_rgb",
+    "hsv_saturation", "in_gamut_bins", "inverse_prior_weights", "l2_loss", "lab_to_rgb", "legacy_photos",
+    "linear_probe", "load_colorization", "load_photo", "mean_chroma", "mode", "multinomial_cross_entropy",
+    "num_params", "palette_mean", "per_image_auc", "pixel_weights", "predict_ab", "predict_full", "probe_features",
+    "rebalance_weights", "rgb_to_lab", "smooth_prior", "soft_encode", "soft_encode_loop", "split_lab",
+    "train_colorization", "train_model", "training_prior",
 ]

@@ -12,7 +12,7 @@ from .checks import (
     check_tensor,
 )
 from .device import get_device, seed_everything
-from .exercises import exercise, is_grading
+from .exercises import exercise, is_grading, tests_passed
 from .modules import num_params, round_to_half
 from .profiles import PROFILES, TABLE, profile, settings
 from .timing import time_fn
@@ -22,5 +22,6 @@ __all__ = [
     "receptive", "PROFILES", "TABLE", "check_choice", "check_model_input", "check_positive_int", "check_same_shape",
     "check_seed", "check_tensor",
     "checkpoint_path", "exercise", "fit", "get_device", "is_grading", "load_checkpoint", "load_model", "profile",
-    "num_params", "round_to_half", "save_checkpoint", "seed_everything", "settings", "time_fn", "to_device",
+    "num_params", "round_to_half", "save_checkpoint", "seed_everything", "settings", "tests_passed", "time_fn",
+    "to_device",
 ]

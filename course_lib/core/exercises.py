@@ -8,7 +8,14 @@ In a lecture notebook the student writes a function; the graded test cell then w
   the reference implementation from ``course_lib`` is used, and the lecture carries on with it.
 * Student run, exercise done: the student's function is used, and the visible tests check it.
 * nbgrader grading (``NBGRADER_EXECUTION`` is ``autograde`` or ``validate``): never fall back; an
-  unimplemented exercise raises and its test cell fails, so it earns no points.
+  unimplemented exercise raises and its test cell fails, so it earns no points. And an answer that merely calls
+  the reference earns nothing either: while the student's function runs under grading, the reference refuses to
+  run (its code object is swapped for one that raises, then restored: the one place the course swaps code at
+  run time, because every alias of the reference, ``course_lib.x.f`` or ``from course_lib.x import f``, is the
+  same function object and must be refused).
+
+After the visible tests, :func:`tests_passed` says plainly whose code they ran on: the student's, or the
+reference that stood in for an unfinished exercise.
 
 Lecture: 00_welcome
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import os
+import types
 from collections.abc import Callable
 
 
@@ -52,6 +60,9 @@ def exercise(student: Callable, *, reference: Callable, name: str | None = None)
         if state["fallback"]:
             return reference(*args, **kwargs)
         try:
+            if is_grading():
+                with _refused(reference):
+                    return student(*args, **kwargs)
             return student(*args, **kwargs)
         except NotImplementedError:
             if is_grading():
@@ -64,4 +75,47 @@ def exercise(student: Callable, *, reference: Callable, name: str | None = None)
             return reference(*args, **kwargs)
 
     wrapper.uses_reference = lambda: state["fallback"]  # type: ignore[attr-defined]
+    wrapper.exercise_label = label  # type: ignore[attr-defined]
     return wrapper
+
+
+def tests_passed(*functions: Callable, what: str = "visible tests") -> None:
+    """Print whose code the tests just above ran on; call it at the end of a visible test block.
+
+    ``functions`` are the wrappers returned by :func:`exercise`. When one of them fell back to the reference,
+    the message says that the reference passed, not the student's code.
+    """
+    fell_back = [getattr(f, "exercise_label", getattr(f, "__name__", "?")) for f in functions
+                 if getattr(f, "uses_reference", lambda: False)()]
+    if fell_back:
+        message = (f"{what}: ran on course_lib's reference, not on your code: "
+                   f"{', '.join(fell_back)} not implemented yet")
+    else:
+        message = f"{what} passed on your code"
+    print(message)
+
+
+def _reference_refused(*args, **kwargs):
+    # Runs with the reference's globals: only builtins may appear here.
+    raise RuntimeError("this course_lib function is the reference of the exercise being graded: an answer that "
+                       "calls it earns no points; write the computation yourself")
+
+
+class _refused:
+    """Context manager: while active, calling ``reference`` raises (grading only; see the module docstring)."""
+
+    def __init__(self, reference: Callable):
+        self.function = reference if isinstance(reference, types.FunctionType) else None
+        if self.function is not None and self.function.__closure__:
+            self.function = None  # a closure's code cannot be swapped for one without its free variables
+
+    def __enter__(self):
+        if self.function is not None:
+            self.saved = self.function.__code__
+            self.function.__code__ = _reference_refused.__code__
+        return self
+
+    def __exit__(self, *exc):
+        if self.function is not None:
+            self.function.__code__ = self.saved
+        return False

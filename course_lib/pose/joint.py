@@ -36,6 +36,7 @@ from .spatial import SpatialModel, belief_loss
 from .tasks import DETECTOR_TASK, RADII, build_detector, evaluate_detector, make_datasets, train_detector
 
 SPATIAL_TASK, JOINT_TASK = "pose-spatial", "pose-joint"
+CONTROL_TASK = "pose-detector-extra"  # the equal-budget control: the detector alone, trained for joint_epochs more
 
 
 class JointModel(nn.Module):
@@ -178,10 +179,7 @@ def train_joint(detector: nn.Module, spatial: SpatialModel, train, cfg: dict, *,
     """
     torch.manual_seed(seed)
     model = JointModel(copy.deepcopy(detector), copy.deepcopy(spatial)).to(get_device())
-    n = int(cfg.get("joint_n", 0)) or len(train)
-    subset = torch.utils.data.Subset(train, range(n))
-    loader = torch.utils.data.DataLoader(subset, batch_size=cfg.get("joint_batch_size", cfg["batch_size"]),
-                                         shuffle=True, generator=torch.Generator().manual_seed(seed))
+    loader = _joint_loader(train, cfg, seed)
     lr = cfg.get("joint_lr", 2e-4)
     optimizer = torch.optim.Adam([{"params": model.detector.parameters(), "lr": lr},
                                   {"params": model.spatial.parameters(), "lr": 10 * lr}])
@@ -190,6 +188,67 @@ def train_joint(detector: nn.Module, spatial: SpatialModel, train, cfg: dict, *,
                   epochs=int(cfg["joint_epochs"]), optimizer=optimizer, device=get_device(), progress=progress,
                   live_plot=live_plot, desc="joint")
     return model.eval(), history
+
+
+def _joint_loader(train, cfg: dict, seed: int) -> torch.utils.data.DataLoader:
+    """The batches of joint training: the first ``cfg["joint_n"]`` training images (all when 0), shuffled."""
+    n = int(cfg.get("joint_n", 0)) or len(train)
+    subset = torch.utils.data.Subset(train, range(n))
+    return torch.utils.data.DataLoader(subset, batch_size=cfg.get("joint_batch_size", cfg["batch_size"]),
+                                       shuffle=True, generator=torch.Generator().manual_seed(seed))
+
+
+def train_detector_extra(detector: nn.Module, train, cfg: dict, *, seed: int, progress: bool = True
+                         ) -> tuple[nn.Module, dict]:
+    """The equal-budget control of joint training: the detector alone, trained on for the same extra epochs.
+
+    Same images, batches, epochs and learning rate as the detector gets inside :func:`train_joint`, with the
+    detector's own heat-map loss and no spatial model. If joint training beats this, the gain is the spatial
+    model's, not the extra epochs'. Returns ``(detector copy in eval mode, fit's history)``.
+
+    Lecture: 02_pose_spatial
+    """
+    torch.manual_seed(seed)
+    model = copy.deepcopy(detector).to(get_device())
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.get("joint_lr", 2e-4))
+    history = fit(model, _joint_loader(train, cfg, seed), lambda m, b: heatmap_loss(m(b["image"]), b["heatmaps"]),
+                  epochs=int(cfg["joint_epochs"]), optimizer=optimizer, device=get_device(), progress=progress,
+                  desc="detector, extra epochs")
+    return model.eval(), history
+
+
+def load_detector_extra(path: str | pathlib.Path | None = None, *, device: torch.device | None = None
+                        ) -> tuple[nn.Module, dict]:
+    """Load ``pose-detector-extra.pt``, the equal-budget control (see :func:`train_detector_extra`).
+
+    Lecture: 02_pose_spatial
+    """
+    path = checkpoint_path(CONTROL_TASK) if path is None else pathlib.Path(path)
+    return load_model(path, build_detector, task=CONTROL_TASK, device=device)
+
+
+def train_pose_control(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str
+                       ) -> list[pathlib.Path]:
+    """The ``pose-control`` task: ``pose-detector.pt`` trained alone for ``joint_epochs`` more epochs, saved as
+    ``pose-detector-extra.pt``. Run it with the same ``--set`` overrides as the ``pose`` checkpoints (it refuses
+    a detector trained with other settings).
+
+    Lecture: 02_pose_spatial
+    """
+    out_dir = pathlib.Path(out_dir)
+    detector, ckpt = load_model(out_dir / f"{DETECTOR_TASK}.pt", build_detector, task=DETECTOR_TASK)
+    differ = {k: (ckpt["config"].get(k), v) for k, v in cfg.items() if ckpt["config"].get(k) != v}
+    if differ or ckpt["seed"] != seed:
+        raise SystemExit(f"pose-control must use the settings and seed of {DETECTOR_TASK}.pt (seed {ckpt['seed']}); "
+                         f"these differ (checkpoint, given): {differ}")
+    train, test = make_datasets(cfg, seed)
+    start = time.perf_counter()
+    extra, history = train_detector_extra(detector, train, cfg, seed=seed)
+    metrics = evaluate_detector(extra, test)
+    metrics.update(final_loss=history["epoch_loss"][-1], train_seconds=time.perf_counter() - start)
+    print(f"detector + {cfg['joint_epochs']} extra epochs: detection rate at r=10%, mean {metrics['dr10_mean']:.1f}%")
+    return [save_checkpoint(out_dir / f"{CONTROL_TASK}.pt", extra, task=CONTROL_TASK, command=command,
+                            profile=profile, seed=seed, metrics=metrics, config=cfg)]
 
 
 def train_spatial_and_joint(detector: nn.Module, *, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,
