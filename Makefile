@@ -15,7 +15,7 @@ help:
 	@echo "make lab      create .venv (first time) and open JupyterLab on lectures/"
 	@echo "make test     create .venv (first time), then ruff + the whole test suite (fast profile)"
 	@echo "make release  regenerate lectures/ from solutions/ with nbgrader (instructors)"
-	@echo "make grade    autograde submitted/<student>/<lecture>/, write feedback/ and grades.csv"
+	@echo "make grade    autograde submitted/<student>/<lecture>/ sandboxed, JOBS=N at a time -> feedback/, grades.csv"
 	@echo "make bench    run every benchmark in bench/, results in bench/results/"
 	@echo "make clean    remove the virtual environment, caches and grading outputs"
 
@@ -40,16 +40,12 @@ release: $(STAMP)
 		$(BIN)/nbgrader generate_assignment $$lec --force --log-level=WARN || exit 1; \
 	done
 
-# generate_assignment first: it registers the lecture and its graded cells in gradebook.db (lectures/ is
-# rewritten identically).
+# Each submission runs in a sandbox with limits (course_lib/core/sandbox.py), JOBS submissions at a time
+# (default: one per core); see README, "Grading a class safely".
+JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
 grade: $(STAMP)
 	@test -d submitted || { echo "nothing to grade: put notebooks in submitted/<student>/<lecture>/<lecture>.ipynb"; exit 1; }
-	@for lec in $$(ls submitted/*/ | grep -E '^[0-9]{2}_' | sort -u); do \
-		$(BIN)/nbgrader generate_assignment $$lec --force --log-level=WARN || exit 1; \
-		COURSE_PROFILE=fast $(BIN)/nbgrader autograde $$lec --force --log-level=WARN || exit 1; \
-		$(BIN)/nbgrader generate_feedback $$lec --force --log-level=WARN || exit 1; \
-	done
-	$(BIN)/nbgrader export --to grades.csv --log-level=WARN
+	COURSE_PROFILE=fast $(BIN)/python -m course_lib.core.grading --jobs $(JOBS)
 	@echo "grades: grades.csv   feedback: feedback/"
 
 bench: $(STAMP)

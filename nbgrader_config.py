@@ -15,12 +15,20 @@ c.CourseDirectory.release_directory = "lectures"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# Concurrent graders (make grade JOBS=N) wait for SQLite's write lock instead of failing after 5 s.
+c.CourseDirectory.db_url = "sqlite:///gradebook.db?timeout=120"
 
 # The fast profile trains live for tens of seconds in some cells; nbgrader's 30 s default would interrupt
 # legitimate work. Grading runs the fast profile on CPU.
 c.Execute.timeout = 900
 c.Execute.interrupt_on_timeout = True
+
+# Student code is untrusted: autograde starts each kernel in a bubblewrap sandbox (no solutions/, gradebook,
+# other students or network) with limits on wall time for the whole notebook, memory and processes; see
+# course_lib/core/sandbox.py. Limits: COURSE_GRADE_NOTEBOOK_S, _CELL_S, _MEMORY_MB, _NPROC, _FILE_MB, _TMP_MB.
+from course_lib.core import sandbox  # noqa: E402
+
+sandbox.configure(c)
 
 # Students may be graded without being registered first.
 c.Autograde.create_student = True

@@ -40,3 +40,33 @@ def course_copy(tmp_path, lectures: list[str]) -> pathlib.Path:
         shutil.copytree(ROOT / "solutions" / name, course / "solutions" / name)
         nbgrader(["generate_assignment", name, "--force"], cwd=course)
     return course
+
+
+STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+
+
+def submit(course, lecture: str, student: str, answers: dict | None = None, cells: dict | None = None) -> None:
+    """Fabricate submitted/<student>/<lecture>/ from the release: ``answers`` replace the stub inside an answer
+    cell (by grade_id), ``cells`` replace an answer cell's whole source."""
+    answers, cells = answers or {}, cells or {}
+    released = read(pathlib.Path(course) / "lectures" / lecture / f"{lecture}.ipynb")
+    for cell in released["cells"]:
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        source = "".join(cell["source"])
+        if gid in answers:
+            assert STUB in source, f"{gid}: the released answer cell has no stub"
+            cell["source"] = source.replace(STUB, answers[gid].rstrip("\n"))
+        if gid in cells:
+            cell["source"] = cells[gid]
+    folder = pathlib.Path(course) / "submitted" / student / lecture
+    folder.mkdir(parents=True)
+    (folder / f"{lecture}.ipynb").write_text(json.dumps(released))
+
+
+def gradebook_scores(course, lecture: str) -> dict:
+    """{(student, grade_id): score} for every graded cell of ``lecture`` in the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{pathlib.Path(course) / 'gradebook.db'}") as gb:
+        return {(g.student.id, g.name): g.score for s in gb.assignment_submissions(lecture)
+                for nb in s.notebooks for g in nb.grades}

@@ -1,10 +1,16 @@
-"""The grading round trip on lecture 00: release, fabricated submissions, autograde, export; points checked."""
+"""The grading round trip on lecture 00: release, fabricated submissions, autograde, export; points checked.
+
+Graded twice: serially with plain nbgrader commands, and in parallel by `make grade`'s driver (JOBS=2); the two
+gradebooks must hold the same score for every cell.
+"""
 
 import csv
-import json
+import os
+import subprocess
+import sys
 
 import pytest
-from nbtools import course_copy, nbgrader, read
+from nbtools import BIN, STUB, course_copy, gradebook_scores, nbgrader, read, submit
 
 LECTURE = "00_welcome"
 ANSWERS = {
@@ -26,20 +32,10 @@ WRONG = {"ex_receptive_field": (
     "        j *= layer[1]\n"
     "    return r, j\n"
 )}
-STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
 
 
 def _submit(course, student, answers):
-    released = read(course / "lectures" / LECTURE / f"{LECTURE}.ipynb")
-    for cell in released["cells"]:
-        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            source = "".join(cell["source"])
-            assert STUB in source, f"{gid}: the released answer cell has no stub"
-            cell["source"] = source.replace(STUB, answers[gid].rstrip("\n"))
-    folder = course / "submitted" / student / LECTURE
-    folder.mkdir(parents=True)
-    (folder / f"{LECTURE}.ipynb").write_text(json.dumps(released))
+    submit(course, LECTURE, student, answers)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +65,7 @@ def test_feedback_exists_and_hides_hidden_tests(graded):
     for student in ("ada", "bob", "cyd"):
         html = (course / "feedback" / student / LECTURE / f"{LECTURE}.html").read_text()
         assert "BEGIN HIDDEN TESTS" not in html
-        assert "core.receptive.conv_output_size(size, k, s, p, d)" not in html, "hidden test code leaked"
+        assert "expected = reference(size, k, s, p, d)" not in html, "hidden test code leaked"
 
 
 def test_release_replaces_each_solution_by_a_stub(graded):
@@ -78,3 +74,22 @@ def test_release_replaces_each_solution_by_a_stub(graded):
     nb = read(course / "lectures" / LECTURE / f"{LECTURE}.ipynb")
     stubs = [c for c in nb["cells"] if STUB in "".join(c["source"])]
     assert len(stubs) == len(ANSWERS)
+
+
+def test_parallel_grading_gives_the_serial_gradebook(graded, tmp_path):
+    serial_course, _ = graded
+    course = course_copy(tmp_path, [LECTURE])
+    _submit(course, "ada", ANSWERS)
+    _submit(course, "bob", {**ANSWERS, **WRONG})
+    _submit(course, "cyd", {})
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
+           "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, "-m", "course_lib.core.grading", "--jobs", "2"], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"make grade's driver failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    assert "[3/3]" in proc.stdout and "slowest:" in proc.stdout, proc.stdout
+    serial, parallel = gradebook_scores(serial_course, LECTURE), gradebook_scores(course, LECTURE)
+    assert len(serial) == 6, serial
+    assert parallel == serial
+    for student in ("ada", "bob", "cyd"):
+        assert (course / "feedback" / student / LECTURE / f"{LECTURE}.html").exists()

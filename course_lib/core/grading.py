@@ -1,26 +1,318 @@
-"""nbgrader pieces of the course: keep hidden tests out of the feedback students receive.
+"""nbgrader pieces of the course: bounded execution of submissions, and feedback that never leaks hidden tests.
 
-nbgrader's feedback is the autograded notebook rendered to HTML, hidden tests included. Our feedback step adds
-:class:`HideHiddenTests`, which removes each ``### BEGIN HIDDEN TESTS`` region from the test cells and reduces
-the error output of a cell that had one to its exception line (the assert message written for the student),
-since a full traceback would quote the hidden line that failed.
+* :class:`BoundedExecute` replaces nbgrader's ``Execute`` in autograde (see :mod:`course_lib.core.sandbox`): a
+  wall-time limit for the whole notebook, not only per cell. When the time is up or the kernel dies (memory or
+  process limit, a crash), the kernel is killed and every cell not reached gets an error output that says why,
+  so its test cells earn 0 and the feedback shows one clear line; grading goes on with the next student.
+  Outputs are capped per cell, so a student printing in a loop can't exhaust the grader's memory.
+* :class:`HideHiddenTests` (feedback) removes each ``### BEGIN HIDDEN TESTS`` region from the graded test cells
+  and reduces the error output of such a cell to its exception line (the assert message written for the
+  student), since a full traceback would quote the hidden line that failed. Student cells are left alone even if
+  they contain nbgrader's markers, and any output that quotes a hidden line is removed.
+* :func:`original` gives test cells the genuine checking helpers, loaded afresh from ``course_lib``'s files, so a
+  submission that rebinds or monkey-patches ``exercise``, a reference implementation or
+  ``torch.testing.assert_close`` before the tests run does not change what the tests check.
 
 Lecture: 00_welcome (how exercises are graded)
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import importlib.util
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+import uuid
+
+from jupyter_core.paths import jupyter_runtime_dir
+from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests
+from nbgrader.preprocessors import ClearHiddenTests, Execute
+from traitlets import Integer
+
+STOPPED = "GradingLimit"
+GRADING_MARKER = "/.convnet-grading"  # made by course_lib.core.sandbox, read-only inside the sandbox
+
+
+def _error(evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=STOPPED, evalue=evalue, traceback=[f"{STOPPED}: {evalue}"])
+
+
+class BoundedExecute(Execute):
+    """nbgrader's Execute with a time limit for the whole notebook and a cap on each cell's output."""
+
+    notebook_timeout = Integer(1800, help="Wall time (s) for the whole notebook; cells not reached get 0.").tag(
+        config=True)
+    max_output_chars = Integer(200_000, help="Characters of text output kept per cell.").tag(config=True)
+
+    def create_kernel_manager(self):
+        # jupyter_client would put the connection file (and the ipc sockets beside it) in the system's temporary
+        # folder, which the sandbox must not see: keep them in this grader's private runtime folder.
+        km = super().create_kernel_manager()
+        if not km.connection_file:
+            runtime = jupyter_runtime_dir()
+            os.makedirs(runtime, exist_ok=True)
+            km.connection_file = os.path.join(runtime, f"kernel-{uuid.uuid4().hex[:12]}.json")
+        return km
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._stopped: str | None = None
+        return super().preprocess(nb, resources, km)
+
+    def _get_timeout(self, cell):
+        cell_timeout = super()._get_timeout(cell)
+        left = max(1, int(self._deadline - time.monotonic()) + 1)
+        return left if cell_timeout is None else min(cell_timeout, left)
+
+    def _stop(self, reason: str) -> None:
+        self._stopped = reason
+        self.log.warning("stopping this submission: %s", reason)
+        try:  # the kernel's death takes the sandbox's PID namespace, fork bombs included, with it
+            from jupyter_core.utils import run_sync  # noqa: PLC0415
+
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception as exc:  # noqa: BLE001 (already dead, or its manager gone: nothing left to stop)
+            self.log.debug("kernel shutdown after stop: %s", exc)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, resources
+        if self._stopped:
+            cell.outputs = [_error(f"not run: {self._stopped}")]
+            return cell, resources
+        self._chars = 0
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except Exception as exc:  # noqa: BLE001 (DeadKernelError, CellTimeoutError: nbclient's own)
+            name = type(exc).__name__
+            if time.monotonic() >= self._deadline - 1:
+                why = f"the time limit for the whole notebook ({self.notebook_timeout} s) was reached"
+            elif "Dead" in name:
+                why = ("the kernel died (memory or process limit reached, or a crash); "
+                       f"the limits are in nbgrader_config.py ({name})")
+            else:
+                why = f"this cell did not stop when interrupted ({name})"
+            cell.outputs = list(cell.get("outputs", [])) + [_error(why)]
+            self._stop(why)
+            return cell, resources
+        if time.monotonic() >= self._deadline:
+            why = f"the time limit for the whole notebook ({self.notebook_timeout} s) was reached"
+            cell.outputs = list(cell.outputs) + [_error(why)]
+            self._stop(why)
+        return cell, resources
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and out.get("output_type") == "stream":
+            self._chars = getattr(self, "_chars", 0) + len(out.get("text", ""))
+            if self._chars > self.max_output_chars:
+                if outs and outs[-1] is out:
+                    outs.pop()
+                note = f"[output truncated by the grader after {self.max_output_chars} characters]\n"
+                if not any(o.get("text") == note for o in outs):
+                    outs.append(NotebookNode(output_type="stream", name="stderr", text=note))
+        return out
 
 
 class HideHiddenTests(ClearHiddenTests):
-    """Feedback preprocessor: strip hidden-test code and the tracebacks that would quote it."""
+    """Feedback preprocessor: strip hidden-test code, the tracebacks that would quote it, and outputs quoting it."""
+
+    def preprocess(self, nb, resources):
+        hidden = set()
+        for cell in nb.cells:
+            if self._is_test_cell(cell):
+                hidden |= self._hidden_lines(cell.source)
+        self._hidden = {line for line in hidden if len(line) >= 20}
+        return super().preprocess(nb, resources)
+
+    @staticmethod
+    def _is_test_cell(cell) -> bool:
+        return utils.is_grade(cell) and not utils.is_solution(cell) and cell.cell_type == "code"
+
+    def _hidden_lines(self, source: str) -> set[str]:
+        lines, inside = set(), False
+        for line in source.split("\n"):
+            if self.begin_test_delimeter in line:
+                inside = True
+            elif self.end_test_delimeter in line:
+                inside = False
+            elif inside and line.strip():
+                lines.add(line.strip())
+        return lines
 
     def preprocess_cell(self, cell, resources, cell_index):
-        removed = self._remove_hidden_test_region(cell)
-        if removed and utils.is_grade(cell):
+        # Only the instructor's test cells (restored from the gradebook by autograde) carry hidden tests; a student
+        # cell that merely contains the markers is not parsed (an unmatched marker would crash the feedback).
+        if self._is_test_cell(cell) and self._remove_hidden_test_region(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        outputs = []
+        for output in cell.get("outputs", []):
+            text = _output_text(output)
+            if any(line in text for line in self._hidden):
+                output = NotebookNode(output_type="stream", name="stderr",
+                                      text="[output removed by the grader: it quoted hidden tests]\n")
+            outputs.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = outputs
         return cell, resources
+
+
+def _output_text(output) -> str:
+    parts = [output.get("text", ""), output.get("evalue", ""), *output.get("traceback", [])]
+    parts += [v if isinstance(v, str) else "".join(v) for v in output.get("data", {}).values()
+              if isinstance(v, (str, list))]
+    return "\n".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
+def original(qualname: str):
+    """The genuine object ``module:attribute`` (or ``module.attribute``), from a fresh import of its module.
+
+    The module is executed anew from its file, outside ``sys.modules``, so names a submission rebinds or
+    attributes it patches on the imported module (``course_lib.core.receptive.conv_output_size = mine``,
+    ``torch.testing.assert_close = lambda *a, **k: None``) do not reach what a test cell gets. A fresh
+    ``torch.testing`` would mean a second torch: for torch, the function is taken from the submodule that defines
+    it (``torch.testing._comparison``), loaded afresh the same way.
+
+    Examples
+    --------
+    >>> original("course_lib.core.receptive:conv_output_size")(32, 3, padding=1)
+    32
+    """
+    module_name, _, attribute = qualname.replace(":", ".").rpartition(".")
+    if module_name == "torch.testing":
+        module_name = "torch.testing._comparison"
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or spec.origin is None or spec.loader is None:
+        raise ValueError(f"original() needs a module with a source file; got {module_name!r}")
+    fresh = importlib.util.spec_from_file_location(f"_original_.{module_name}", spec.origin)
+    module = importlib.util.module_from_spec(fresh)
+    module.__package__ = module_name.rpartition(".")[0] if not spec.submodule_search_locations else module_name
+    fresh.loader.exec_module(module)
+    if module_name == "course_lib.core.exercises" and os.path.isdir(GRADING_MARKER):
+        # In the sandbox a directory the kernel can't remove says that this is grading, whatever the submission
+        # did to os.environ["NBGRADER_EXECUTION"] (which would bring back the reference fallback).
+        module.is_grading = lambda: True
+    if not hasattr(module, attribute):
+        raise ValueError(f"{module_name} has no attribute {attribute!r}")
+    sys.modules.pop(fresh.name, None)
+    return getattr(module, attribute)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# make grade: every submission autograded by its own nbgrader process, JOBS at a time.
+
+
+def _nbgrader(args: list[str], env: dict) -> tuple[int, str, float]:
+    start = time.monotonic()
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args, "--log-level=WARN"],
+                          env=env, capture_output=True, text=True)
+    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
+
+
+def _stopped_reason(notebook: pathlib.Path) -> str | None:
+    """The GradingLimit line BoundedExecute wrote into an autograded notebook, if any."""
+    try:
+        cells = json.loads(notebook.read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return None
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            if output.get("ename") == STOPPED:
+                return output.get("evalue")
+    return None
+
+
+def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None = None, out=sys.stdout) -> dict:
+    """Autograde ``submitted/<student>/<lecture>/`` with ``jobs`` submissions at a time, then feedback and export.
+
+    Each submission is one ``nbgrader autograde LECTURE --student S`` process (its own sandboxed kernel, its own
+    runtime folder); they share the gradebook, whose SQLite writes wait for each other (``timeout`` in the
+    database URL). The gradebook ends as a serial run leaves it: a submission's grades depend only on it.
+
+    Returns ``{"results": [(lecture, student, seconds, status)], "failed": [...], "seconds": total}``.
+    """
+    root = pathlib.Path(root).resolve()
+    jobs = jobs or os.cpu_count() or 1
+    submitted = root / "submitted"
+    if not submitted.is_dir():
+        raise FileNotFoundError(f"nothing to grade: expected {submitted}/<student>/<lecture>/<lecture>.ipynb")
+    found = sorted({p.name for p in submitted.glob("*/*") if p.is_dir() and p.name[:2].isdigit()})
+    lectures = found if lectures is None else [name for name in lectures if name in found]
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # JOBS kernels share the cores: one torch thread pool each, sized to its share, not oversubscribed.
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
+    from . import sandbox  # noqa: PLC0415
+
+    ok, why = sandbox.availability()
+    if not ok:
+        out.write(sandbox.WARNING.format(why=why))
+    start, results, failed = time.monotonic(), [], []
+    os.chdir(root)
+    for lecture in lectures:
+        # generate_assignment registers the lecture and its graded cells in the gradebook (lectures/ is rewritten
+        # identically); done once, before the parallel part.
+        code, log, _ = _nbgrader(["generate_assignment", lecture, "--force"], env)
+        if code:
+            raise RuntimeError(f"nbgrader generate_assignment {lecture} failed ({code}):\n{log}")
+        students = sorted(p.parent.name for p in submitted.glob(f"*/{lecture}") if p.is_dir())
+        total = len(students)
+        out.write(f"== {lecture}: {total} submissions, {jobs} at a time\n")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_nbgrader, ["autograde", lecture, "--student", s, "--force"], env): s
+                       for s in students}
+            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                student = futures[future]
+                code, log, seconds = future.result()
+                notebook = root / "autograded" / student / lecture / f"{lecture}.ipynb"
+                if code:
+                    status = "FAILED (see the log above)"
+                    failed.append((lecture, student))
+                    out.write(log[-3000:])
+                else:
+                    stopped = _stopped_reason(notebook)
+                    status = f"stopped: {stopped}" if stopped else "ok"
+                results.append((lecture, student, seconds, status))
+                out.write(f"[{done}/{total}] {lecture} {student}: {seconds:.1f} s, {status}\n")
+                out.flush()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            graded = [s for s in students if (lecture, s) not in failed]
+            feedback = [["generate_feedback", lecture, "--student", s, "--force"] for s in graded]
+            for student, (code, log, _) in zip(graded, pool.map(_nbgrader, feedback, [env] * len(graded))):
+                if code:
+                    failed.append((lecture, f"{student} (feedback)"))
+                    out.write(log[-3000:])
+    code, log, _ = _nbgrader(["export", "--to", "grades.csv"], env)
+    if code:
+        raise RuntimeError(f"nbgrader export failed ({code}):\n{log}")
+    seconds = time.monotonic() - start
+    slowest = sorted(results, key=lambda r: -r[2])[:3]
+    out.write(f"graded {len(results)} submissions in {seconds:.0f} s ({jobs} at a time); slowest: "
+              + ", ".join(f"{lec}/{s} {t:.0f} s" for lec, s, t, _ in slowest) + "\n")
+    if failed:
+        out.write("FAILED: " + ", ".join(f"{lec}/{s}" for lec, s in failed) + "\n")
+    return {"results": results, "failed": failed, "seconds": seconds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m course_lib.core.grading",
+                                     description="Autograde submitted/ in parallel, then feedback/ and grades.csv.")
+    parser.add_argument("lectures", nargs="*", help="lectures to grade (default: every one in submitted/)")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="submissions at a time (default: cores)")
+    args = parser.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    summary = grade_class(".", jobs=args.jobs, lectures=args.lectures or None)
+    return 1 if summary["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

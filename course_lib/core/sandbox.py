@@ -1,0 +1,291 @@
+"""The grading sandbox: nbgrader's autograde kernel runs inside bubblewrap, with limits, away from the course.
+
+Student code is untrusted. ``nbgrader_config.py`` calls :func:`configure`, which makes nbgrader start every
+autograde kernel through the kernel spec ``convnet-sandbox``, whose command is this module::
+
+    python -m course_lib.core.sandbox -f {connection_file} [ipykernel arguments]
+
+Outside the sandbox (as the grader), :func:`main` builds a ``bwrap`` command and replaces itself with it. The
+kernel then sees only:
+
+* system directories, the Python installation, ``.venv`` and ``course_lib`` (read-only);
+* ``checkpoints/`` and ``datasets/`` (read-only);
+* a *copy* of the submission's working directory, and this grader's private runtime directory (the connection
+  file and the kernel's sockets, nothing else);
+* a private ``/tmp`` and fresh ``/proc`` and ``/dev``.
+
+Not ``solutions/``, not the gradebook, not other students' submissions or ``autograded/``, not ``$HOME``. The
+kernel has its own network namespace (no network at all); nbgrader reaches it over ZMQ's ``ipc`` transport,
+Unix sockets in the shared runtime directory, which work across network namespaces where TCP on loopback does
+not. It also has its own PID, IPC and UTS namespaces; the environment is cleared to a short list of variables.
+
+Inside the sandbox the same module (``--inner``) lowers the resource limits (address space, processes, file
+size, CPU time as a backstop), drops root to a user id of its own when grading runs as root (root is exempt from
+the process limit), and executes ``ipykernel_launcher``. The wall-time limit for the whole notebook is enforced
+by the executor (:class:`course_lib.core.grading.BoundedExecute`), which kills the kernel, and with it the
+sandbox's PID namespace, when the time is up.
+
+Where bubblewrap is missing or can't create namespaces (macOS, Windows, some containers), the kernel starts
+unsandboxed with the limits the platform supports, and every start prints a loud warning that grading is NOT
+isolated.
+
+Lecture: 00_welcome (how exercises are graded)
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+KERNEL_NAME = "convnet-sandbox"
+RUNTIME_PREFIX = "convnet-grade-"
+GRADING_MARKER = "/.convnet-grading"
+COURSE_ROOT = pathlib.Path(__file__).resolve().parents[2]
+# Read-only inside the sandbox; solutions/, lectures/, submitted/, autograded/, gradebook.db are never bound.
+COURSE_DIRS = ("course_lib", "checkpoints", "datasets")
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/opt")
+# Variables the kernel may see; everything else in the grader's environment is cleared.
+ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "MPLBACKEND", "PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+            "NBGRADER_EXECUTION")  # not JPY_PARENT_PID: a host pid means nothing in the sandbox's PID namespace
+ENV_PREFIXES = ("COURSE_",)
+WARNING = ("\n" + "!" * 100 + "\n!!  GRADING IS NOT ISOLATED: {why}.\n!!  Student code runs with the grader's rights: "
+           "it can read solutions/ and hidden tests, write gradebook.db and use the network.\n!!  Install "
+           "bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) on Linux to grade a real class.\n"
+           + "!" * 100 + "\n")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission limits. ``notebook_s``: wall time for the whole notebook (s); ``cell_s``: per cell (s);
+    ``memory_mb``: address space of the kernel (MiB); ``nproc``: processes and threads; ``file_mb``: largest
+    file the kernel may write (MiB); ``tmp_mb``: size of its private ``/tmp`` (MiB). Each can be overridden by
+    ``COURSE_GRADE_<NAME>`` in the environment."""
+
+    notebook_s: int = 1800
+    cell_s: int = 900
+    memory_mb: int = 8192
+    nproc: int = 256
+    file_mb: int = 1024
+    tmp_mb: int = 1024
+
+    @classmethod
+    def from_env(cls, environ=None) -> Limits:
+        environ = os.environ if environ is None else environ
+        values = {}
+        for name in cls.__dataclass_fields__:
+            raw = environ.get(f"COURSE_GRADE_{name.upper()}")
+            if raw is None:
+                continue
+            try:
+                values[name] = int(raw)
+            except ValueError:
+                raise ValueError(f"COURSE_GRADE_{name.upper()} must be an integer; got {raw!r}") from None
+            if values[name] <= 0:
+                raise ValueError(f"COURSE_GRADE_{name.upper()} must be positive; got {raw!r}")
+        return cls(**values)
+
+
+@functools.lru_cache(maxsize=1)
+def availability() -> tuple[bool, str]:
+    """(True, "bubblewrap") when a bwrap sandbox can be created here, else (False, why not)."""
+    if os.environ.get("COURSE_SANDBOX", "").lower() == "off":
+        return False, "COURSE_SANDBOX=off"
+    if not sys.platform.startswith("linux"):
+        return False, f"no sandbox on {sys.platform} (bubblewrap is Linux only)"
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False, "bwrap (bubblewrap) is not installed"
+    probe = [bwrap, *_system_binds(), "--proc", "/proc", "--dev", "/dev", *_unshare_args(), "--die-with-parent",
+             "true"]
+    proc = subprocess.run(probe, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return False, f"bwrap can't create namespaces here ({proc.stderr.strip() or proc.returncode})"
+    return True, "bubblewrap"
+
+
+def _system_binds() -> list[str]:
+    args = []
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def _unshare_args() -> list[str]:
+    # As root a user namespace would map the kernel to root again, which RLIMIT_NPROC exempts: root instead drops
+    # to a user id of its own inside (see _inner); a normal user gets a user namespace (bwrap needs one).
+    common = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    return common if os.geteuid() == 0 else ["--unshare-user", *common]
+
+
+def configure(c, *, limits: Limits | None = None) -> None:
+    """Point nbgrader's autograde at the sandboxed kernel and the bounded executor (called by nbgrader_config.py).
+
+    Each nbgrader process gets a private runtime directory (connection files, ipc sockets, the kernel spec),
+    removed when it exits, so that concurrent graders never share one.
+    """
+    from .grading import BoundedExecute  # noqa: PLC0415 (nbgrader is only needed when grading)
+
+    limits = limits or Limits.from_env()
+    runtime = tempfile.mkdtemp(prefix=RUNTIME_PREFIX)
+    atexit.register(shutil.rmtree, runtime, ignore_errors=True)
+    os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+    spec_dir = pathlib.Path(runtime, "share", "kernels", KERNEL_NAME)
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "course_lib.core.sandbox", "-f", "{connection_file}"],
+        "display_name": "convnet-course grading sandbox",
+        "language": "python",
+        # bwrap does not forward SIGINT: ask the kernel to interrupt itself over the control channel.
+        "interrupt_mode": "message",
+    }))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(spec_dir.parents[1]),
+                                                              os.environ.get("JUPYTER_PATH")]))
+    c.Execute.kernel_name = KERNEL_NAME
+    c.BoundedExecute.kernel_name = KERNEL_NAME
+    c.BoundedExecute.timeout = limits.cell_s
+    c.BoundedExecute.notebook_timeout = limits.notebook_s
+    c.KernelManager.transport = "ipc"
+    from nbgrader.converters import Autograde  # noqa: PLC0415
+
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    c.Autograde.autograde_preprocessors = [BoundedExecute if p.__name__ == "Execute" else p for p in default]
+
+
+def sandbox_command(connection_file: str, kernel_args: list[str], *, cwd: str, workdir: str,
+                    uid: int | None, limits: Limits) -> list[str]:
+    """The bwrap command line that runs the kernel; ``workdir`` (a copy of ``cwd``) is mounted at ``cwd``."""
+    runtime = os.path.dirname(os.path.abspath(connection_file))
+    binds = _system_binds()
+    prefixes = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
+    for path in sorted(prefixes):
+        if not any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS):
+            binds += ["--ro-bind", path, path]
+    for name in COURSE_DIRS:
+        path = COURSE_ROOT / name
+        if path.is_dir():
+            binds += ["--ro-bind", str(path), str(path)]
+    env = {k: v for k, v in os.environ.items() if k in ENV_KEEP or k.startswith(ENV_PREFIXES)}
+    env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/matplotlib", XDG_CACHE_HOME="/tmp/cache", PYTHONDONTWRITEBYTECODE="1",
+               NBGRADER_EXECUTION=os.environ.get("NBGRADER_EXECUTION", "autograde"))
+    setenv = [arg for k, v in sorted(env.items()) for arg in ("--setenv", k, v)]
+    inner = [sys.executable, "-m", "course_lib.core.sandbox", "--inner", "--memory-mb", str(limits.memory_mb),
+             "--nproc", str(limits.nproc), "--file-mb", str(limits.file_mb), "--cpu-s", str(2 * limits.notebook_s)]
+    caps = []
+    if uid is not None:
+        inner += ["--uid", str(uid)]
+        caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    # bwrap creates missing parents of a mount point as root-only directories: make them traversable for the
+    # unprivileged kernel (e.g. /root above a pyenv Python).
+    parents = []
+    for dest in [*binds[2::3], runtime, cwd]:
+        for parent in reversed(pathlib.PurePosixPath(dest).parents):
+            if str(parent) not in ("/", "/tmp") and str(parent) not in parents:
+                parents.append(str(parent))
+    dirs = [arg for parent in parents if not os.path.islink(parent) for arg in ("--perms", "0755", "--dir", parent)]
+    return [
+        # /tmp first: the runtime directory and the working copy may live under the grader's /tmp.
+        shutil.which("bwrap") or "bwrap", "--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+        *dirs, *binds, "--bind", runtime, runtime, "--bind", workdir, cwd, "--proc", "/proc", "--dev", "/dev",
+        *_unshare_args(), "--die-with-parent", "--new-session", "--clearenv", *setenv, *caps,
+        # A marker the kernel can't remove (the root is read-only): grading.original() trusts it over the
+        # environment, which student code could edit to bring back the reference fallback.
+        "--dir", GRADING_MARKER, "--remount-ro", "/", "--chdir", cwd,
+        *inner, "--", "-f", connection_file, *kernel_args,
+    ]
+
+
+def _split_connection_file(argv: list[str]) -> tuple[str, list[str]]:
+    if "-f" not in argv or argv.index("-f") + 1 >= len(argv):
+        raise SystemExit(f"course_lib.core.sandbox: expected -f CONNECTION_FILE; got {argv}")
+    i = argv.index("-f")
+    return argv[i + 1], argv[:i] + argv[i + 2:]
+
+
+def _outer(argv: list[str]) -> None:
+    """Grader side: copy the working directory, hand it to the sandbox user, exec bwrap (or warn and run bare)."""
+    connection_file, kernel_args = _split_connection_file(argv)
+    limits = Limits.from_env()
+    ok, why = availability()
+    if not ok:
+        sys.stderr.write(WARNING.format(why=why))
+        sys.stderr.flush()
+        _set_limits(limits.memory_mb, None, limits.file_mb, 2 * limits.notebook_s)
+        os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *kernel_args])
+    cwd = os.getcwd()
+    runtime = os.path.dirname(os.path.abspath(connection_file))
+    if not os.path.basename(runtime).startswith(RUNTIME_PREFIX):
+        # The connection file's folder is bound writable into the sandbox: it must be configure()'s private one.
+        raise SystemExit(f"course_lib.core.sandbox: the connection file must be in a {RUNTIME_PREFIX}* folder made "
+                         f"by configure(); got {connection_file} (is nbgrader_config.py calling sandbox.configure?)")
+    workdir = tempfile.mkdtemp(prefix="work-", dir=runtime)
+    shutil.copytree(cwd, workdir, dirs_exist_ok=True, symlinks=True)
+    uid = None
+    if os.geteuid() == 0:
+        # A user id no other process has: the grader's pid (unique while it runs) above the usual ranges.
+        uid = 100_000 + os.getppid()
+        for path in (runtime, connection_file):
+            os.chown(path, uid, uid)
+        for folder, dirs, files in os.walk(workdir):
+            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+                os.lchown(name, uid, uid)
+    command = sandbox_command(connection_file, kernel_args, cwd=cwd, workdir=workdir, uid=uid, limits=limits)
+    os.execv(command[0], command)
+
+
+def _set_limits(memory_mb: int | None, nproc: int | None, file_mb: int | None, cpu_s: int | None) -> None:
+    try:
+        import resource  # noqa: PLC0415 (POSIX only)
+    except ImportError:  # Windows: no rlimits
+        return
+    wanted = [("RLIMIT_AS", memory_mb and memory_mb * 2**20), ("RLIMIT_NPROC", nproc),
+              ("RLIMIT_FSIZE", file_mb and file_mb * 2**20), ("RLIMIT_CPU", cpu_s), ("RLIMIT_CORE", 0)]
+    for name, value in wanted:
+        if value is None or not hasattr(resource, name):
+            continue
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (ValueError, OSError):  # e.g. macOS refuses RLIMIT_AS
+            pass
+
+
+def _inner(argv: list[str]) -> None:
+    """Sandbox side: lower the limits, leave root, become the kernel."""
+    import argparse  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="course_lib.core.sandbox --inner")
+    for name in ("--memory-mb", "--nproc", "--file-mb", "--cpu-s", "--uid"):
+        parser.add_argument(name, type=int)
+    args, rest = parser.parse_known_args(argv)
+    rest = rest[1:] if rest[:1] == ["--"] else rest
+    _set_limits(args.memory_mb, args.nproc, args.file_mb, args.cpu_s)
+    # The kernel's own stdout is the grader's terminal (cell outputs travel over ZMQ): nothing to say there.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    if args.uid is not None:
+        os.setgroups([])
+        os.setgid(args.uid)
+        os.setuid(args.uid)
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *rest])
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--inner"]:
+        _inner(argv[1:])
+    else:
+        _outer(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""Hostile submissions of lecture 00, graded by `make grade`'s driver in the sandbox; each must fail as expected.
+
+(a) reads solutions/ and hidden tests, (b) writes the gradebook and other students' files, (c) opens network
+connections, (d) loops forever ignoring interrupts, (e) allocates 50 GB, (f) fork-bombs, (g) prints nbgrader's
+markers and a hidden line, (h) replaces the checking helpers. A correct submission graded beside them must keep its
+full marks, and every submission gets its feedback. Limits are lowered through COURSE_GRADE_* so the suite stays
+short.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from nbtools import BIN, ROOT, course_copy, gradebook_scores, nbgrader, read, submit
+from test_grading import ANSWERS, LECTURE, WRONG
+
+from course_lib.core import sandbox
+
+ISOLATED, WHY = sandbox.availability()
+needs_sandbox = pytest.mark.skipif(not ISOLATED, reason=f"no bubblewrap sandbox here: {WHY}")
+LIMITS = {"COURSE_GRADE_NOTEBOOK_S": "240", "COURSE_GRADE_CELL_S": "120", "COURSE_GRADE_MEMORY_MB": "6144",
+          "COURSE_GRADE_NPROC": "64"}
+LOOP_LIMIT_S = 25
+CONV, RF = "ex_conv_output_size", "ex_receptive_field"
+DEFINE_BOTH = (  # the first answer; the second is answered as usual in its own cell
+    "def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):\n"
+    f"{ANSWERS[CONV]}"
+)
+
+
+def _hostile(course, port):
+    secret = str(course / "solutions" / LECTURE / f"{LECTURE}.ipynb")
+    return {
+        "reader": {CONV: (  # (a): walks up from its folder, then tries the paths it knows
+            "import os, pathlib\n"
+            "seen = []\n"
+            "for folder in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]:\n"
+            "    seen += [str(folder / name) for name in os.listdir(folder)]\n"
+            f"for path in [{secret!r}, {str(ROOT / 'solutions' / LECTURE / (LECTURE + '.ipynb'))!r},\n"
+            f"             {str(course / 'gradebook.db')!r}, {str(course / 'submitted' / 'ada' / LECTURE)!r}]:\n"
+            "    try:\n"
+            "        print('LEAKED', path, open(path, errors='replace').read()[:3000])\n"
+            "    except OSError as e:\n"
+            "        print('blocked:', type(e).__name__, path)\n"
+            "print('visible:', seen)\n" + DEFINE_BOTH)},
+        "writer": {CONV: (  # (b): the gradebook, another student's submission and autograded notebook
+            "import sqlite3\n"
+            "for target in [" + ", ".join(repr(str(p)) for p in [
+                course / "gradebook.db", course / "submitted" / "ada" / LECTURE / f"{LECTURE}.ipynb",
+                course / "autograded" / "ada" / LECTURE / f"{LECTURE}.ipynb", course / "pwned.txt"]) + "]:\n"
+            "    try:\n"
+            "        with open(target, 'w') as f:\n"
+            "            f.write('pwned')\n"
+            "        print('WROTE', target)\n"
+            "    except OSError as e:\n"
+            "        print('blocked:', type(e).__name__, target)\n"
+            "try:\n"
+            f"    sqlite3.connect({str(course / 'gradebook.db')!r}).execute('update grade set manual_score = 99')\n"
+            "    print('WROTE the gradebook')\n"
+            "except sqlite3.Error as e:\n"
+            "    print('blocked: gradebook', e)\n" + DEFINE_BOTH)},
+        "caller": {CONV: (  # (c): the grader's loopback and the outside world
+            "import socket\n"
+            f"for address in [('127.0.0.1', {port}), ('1.1.1.1', 53), ('8.8.8.8', 443)]:\n"
+            "    try:\n"
+            "        socket.create_connection(address, timeout=2).close()\n"
+            "        print('CONNECTED', address)\n"
+            "    except OSError as e:\n"
+            "        print('blocked:', address, e)\n" + DEFINE_BOTH)},
+        "hog": {CONV: (  # (e): 50 GB at once, then everything it can get
+            "import torch\n"
+            "try:\n"
+            "    big = torch.empty(50 * 2**30, dtype=torch.uint8)\n"
+            "    print('GOT 50 GB')\n"
+            "except (RuntimeError, MemoryError) as e:\n"
+            "    print('refused 50 GB:', type(e).__name__)\n"
+            "hoard = []\n"
+            "while True:\n"
+            "    hoard.append(bytearray(2**28))\n")},
+        "forker": {CONV: (  # (f): every child forks too
+            "import os, time\n"
+            "children, start, error = 0, time.time(), None\n"
+            "while time.time() - start < 5:\n"
+            "    try:\n"
+            "        if os.fork() == 0:\n"
+            "            while True:\n"
+            "                try:\n"
+            "                    os.fork()\n"
+            "                except OSError:\n"
+            "                    time.sleep(0.05)\n"
+            "        children += 1\n"
+            "    except OSError as e:\n"
+            "        error = e\n"
+            "        time.sleep(0.05)\n"
+            "print('children:', children, 'then', error)\n")},
+        "marker": {CONV: (  # (g): nbgrader's markers in its source and outputs, and a hidden line as if leaked
+            "# ### BEGIN HIDDEN TESTS (an unmatched marker in the student's own cell)\n"
+            "print('### BEGIN HIDDEN TESTS')\n"
+            "print('### BEGIN SOLUTION')\n"
+            "print('    expected = reference(size, k, s, p, d)')\n" + DEFINE_BOTH)},
+        "cheater": {  # (h): stubs or wrong code, and the helpers replaced so that the old test cells passed
+            CONV: (
+                "import os, torch.testing, course_lib\n"
+                "def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):\n"
+                "    raise NotImplementedError()\n"
+                "exercise = lambda student, reference, name=None: reference\n"
+                "course_lib.core.exercise = course_lib.core.exercises.exercise = exercise\n"
+                "torch.testing.assert_close = lambda *args, **kwargs: None\n"
+                "os.environ['NBGRADER_EXECUTION'] = ''\n"),
+            RF: (
+                "import course_lib\n"
+                "def receptive_field(layers):\n" + WRONG[RF] +
+                "course_lib.core.receptive.receptive_field = receptive_field\n")},
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = course_copy(tmp_path_factory.mktemp("sandbox"), [LECTURE])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    accepted, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    submit(course, LECTURE, "ada", ANSWERS)
+    for student, cells in _hostile(course, listener.getsockname()[1]).items():
+        submit(course, LECTURE, student, answers={RF: ANSWERS[RF]} if RF not in cells else {}, cells=cells)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
+           "MPLBACKEND": "Agg", **LIMITS}
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "course_lib.core.grading", "--jobs", "2"], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=900)
+    seconds = time.monotonic() - start
+    stop.set()
+    thread.join()
+    listener.close()
+    assert proc.returncode == 0, f"grading failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
+    return {"course": course, "log": proc.stdout, "seconds": seconds, "accepted": accepted,
+            "scores": gradebook_scores(course, LECTURE)}
+
+
+def _outputs(course, student) -> str:
+    nb = read(course / "autograded" / student / LECTURE / f"{LECTURE}.ipynb")
+    return "\n".join(str(o) for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"])
+
+
+def _feedback(course, student) -> str:
+    return (course / "feedback" / student / LECTURE / f"{LECTURE}.html").read_text()
+
+
+def _score(graded, student) -> float:
+    return sum(v for (s, _), v in graded["scores"].items() if s == student)
+
+
+HIDDEN = "expected = reference(size, k, s, p, d)"  # a line of lecture 00's hidden tests
+
+
+def test_the_correct_submission_keeps_full_marks_and_everyone_gets_feedback(graded):
+    assert _score(graded, "ada") == 4.0, graded["log"]
+    for student in ["ada", *_hostile(graded["course"], 0)]:
+        html = _feedback(graded["course"], student)
+        assert "BEGIN HIDDEN TESTS" not in html.split("</style>")[-1] or student == "marker", student
+        if student != "marker":  # which prints the line in its own code (see test_g)
+            assert HIDDEN not in html, f"{student}: a hidden test line is in the feedback"
+
+
+@needs_sandbox
+def test_a_reader_finds_no_solution_and_no_other_student(graded):
+    out = _outputs(graded["course"], "reader")
+    assert "LEAKED" not in out, out[:3000]
+    assert out.count("blocked:") == 4, out[:3000]
+    assert "solutions" not in out.split("visible:")[-1] and "gradebook" not in out.split("visible:")[-1]
+    assert _score(graded, "reader") == 4.0, "its own correct code is graded as usual"
+
+
+@needs_sandbox
+def test_b_writer_changes_nothing_outside_its_copy(graded):
+    course = graded["course"]
+    out = _outputs(course, "writer")
+    assert "WROTE" not in out and out.count("blocked:") == 5, out[:3000]
+    assert not (course / "pwned.txt").exists()
+    assert "pwned" not in (course / "submitted" / "ada" / LECTURE / f"{LECTURE}.ipynb").read_text()
+    assert _score(graded, "ada") == 4.0 and _score(graded, "writer") == 4.0
+
+
+@needs_sandbox
+def test_c_caller_reaches_no_network(graded):
+    out = _outputs(graded["course"], "caller")
+    assert "CONNECTED" not in out and out.count("blocked:") == 3, out[:3000]
+    assert graded["accepted"] == [], "the sandbox reached a port on the grader's loopback"
+
+
+def test_e_hog_is_refused_memory_and_earns_nothing(graded):
+    out = _outputs(graded["course"], "hog")
+    assert "GOT 50 GB" not in out and "refused 50 GB" in out, out[:3000]
+    assert "MemoryError" in out or "GradingLimit" in out, out[:3000]
+    assert graded["scores"][("hog", "test_conv_output_size")] == 0.0
+
+
+@needs_sandbox
+def test_f_fork_bomb_is_capped_and_cleaned_up(graded):
+    out = _outputs(graded["course"], "forker")
+    assert "children:" in out or "GradingLimit" in out, out[:3000]
+    if "children:" in out:
+        children = int(out.split("children:")[1].split()[0].strip("',\""))
+        assert children < int(LIMITS["COURSE_GRADE_NPROC"]), f"{children} children despite the process limit"
+    assert graded["scores"][("forker", "test_conv_output_size")] == 0.0
+    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and _uid(p) >= 100_000]
+    assert leftovers == [], f"processes of a sandbox user still alive after grading: {leftovers}"
+
+
+def _uid(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+    except (OSError, StopIteration):
+        return -1
+
+
+def test_g_markers_in_source_and_output_break_nothing(graded):
+    html = _feedback(graded["course"], "marker")
+    assert "output removed by the grader" in html
+    # The line stays once, in the student's own code; its printed copy is gone.
+    assert html.count(HIDDEN) == 1, html.count(HIDDEN)
+    assert _score(graded, "marker") == 4.0
+
+
+def test_h_replaced_helpers_earn_nothing(graded):
+    assert _score(graded, "cheater") == 0.0, {k: v for k, v in graded["scores"].items() if k[0] == "cheater"}
+
+
+def test_h_original_ignores_monkeypatching(monkeypatch):
+    import torch
+
+    from course_lib.core import receptive
+    from course_lib.core.grading import original
+
+    monkeypatch.setattr(torch.testing, "assert_close", lambda *args, **kwargs: None)
+    monkeypatch.setattr(receptive, "conv_output_size", lambda *args, **kwargs: 0)
+    with pytest.raises(AssertionError):
+        original("torch.testing:assert_close")(torch.zeros(2), torch.ones(2))
+    assert original("course_lib.core.receptive:conv_output_size")(224, 7, stride=2, padding=3) == 112
+    with pytest.raises(ValueError, match="no attribute"):
+        original("course_lib.core.receptive:nothing_here")
+
+
+def test_d_endless_loop_is_stopped_by_the_notebook_time_limit(graded):
+    """Graded on its own with a short limit for the whole notebook; it ignores the interrupt nbgrader sends."""
+    course = graded["course"]
+    submit(course, LECTURE, "looper", cells={CONV: (
+        "import time\n"
+        "while True:\n"
+        "    try:\n"
+        "        time.sleep(0.2)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('ignoring the interrupt')\n")})
+    start = time.monotonic()
+    nbgrader(["autograde", LECTURE, "--student", "looper", "--force"], cwd=course, COURSE_PROFILE="fast",
+             MPLBACKEND="Agg", **{**LIMITS, "COURSE_GRADE_NOTEBOOK_S": str(LOOP_LIMIT_S)})
+    seconds = time.monotonic() - start
+    nbgrader(["generate_feedback", LECTURE, "--student", "looper", "--force"], cwd=course)
+    assert seconds < LOOP_LIMIT_S + 30, f"the loop cost {seconds:.0f} s for a limit of {LOOP_LIMIT_S} s"
+    html = _feedback(course, "looper")
+    assert f"the time limit for the whole notebook ({LOOP_LIMIT_S} s) was reached" in html
+    assert "not run: the time limit" in html, "the cells after the loop must say why they did not run"
+    assert gradebook_scores(course, LECTURE)[("looper", "test_conv_output_size")] == 0.0
+    assert gradebook_scores(course, LECTURE)[("ada", "test_conv_output_size")] == 2.0
