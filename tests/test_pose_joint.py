@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_lib.core import checkpoint_path
+from course_lib.core import checkpoint_path, load_checkpoint
 from course_lib.pose import JOINTS, PartDetector, SpatialModel, SyntheticPose
 from course_lib.pose.joint import JointModel, joint_loss, load_pose_models, make_spatial
 from course_lib.pose.tasks import evaluate_detector
@@ -66,3 +66,25 @@ def test_checkpoints_reproduce_their_metrics():
     for n in ("lelb", "lwri", "relb", "rwri"):
         assert ckpts["joint"]["metrics"][f"dr10_{n}"] > ckpts["detector"]["metrics"][f"dr10_{n}"], n
     assert all(checkpoint_path(n).stat().st_size < 5e6 for n in NAMES)
+
+
+@pytest.mark.slow
+def test_equal_budget_control_reproduces_its_metrics_and_joint_training_beats_it():
+    from course_lib.pose.joint import CONTROL_TASK, load_detector_extra
+
+    path = checkpoint_path(CONTROL_TASK)
+    assert path.is_file(), f"{path} missing (python -m course_lib.train pose-control, with the pose checkpoints' --set)"
+    model, ckpt = load_detector_extra(device=torch.device("cpu"))
+    joint = load_checkpoint(checkpoint_path("pose-joint"))
+    assert ckpt["config"] == joint["config"] and ckpt["seed"] == joint["seed"], "control must share the joint budget"
+    cfg = ckpt["config"]
+    test = SyntheticPose("test", cfg["n_test"], cfg["size"], ckpt["seed"], stride=model.stride)
+    got = evaluate_detector(model, test)
+    for key, value in got.items():
+        assert abs(value - ckpt["metrics"][key]) <= 100 / len(test) + 1e-6, (key, value, ckpt["metrics"][key])
+    # The lecture's claim: joint training beats the detector trained alone for the same extra epochs, on the arms.
+    arms = ("lelb", "lwri", "relb", "rwri")
+    control_arms = sum(ckpt["metrics"][f"dr10_{n}"] for n in arms) / 4
+    joint_arms = sum(joint["metrics"][f"dr10_{n}"] for n in arms) / 4
+    assert joint_arms > control_arms + 3, (joint_arms, control_arms)
+    assert path.stat().st_size < 5e6
