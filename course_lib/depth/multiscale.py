@@ -143,7 +143,9 @@ class MultiScaleNet(nn.Module):
     resolution (the last scale's output, bilinearly upsampled): ``"depth"`` Tensor[B, 1, H, W] **log** depth
     (log metres), ``"normals"`` Tensor[B, 3, H, W] unit vectors (camera frame), ``"labels"`` Tensor[B, 4, H, W]
     logits. ``forward(x, per_scale=True)`` returns ``{task: {scale: raw output at that scale's resolution}}``
-    (slide "Output from each scale").
+    (slide "Output from each scale"). Only the last scale's output is trained as a prediction: in a model with
+    scale 2, scale 1's head is unused by the loss (its features feed scale 2), so compare scales across the
+    nested models ``(1,)``, ``(1, 2)``, ``(1, 2, 3)`` rather than inside one.
 
     Lecture: 05_depth
     """
