@@ -129,3 +129,20 @@ def test_a_room_twice_as_large_gives_the_same_image_and_twice_the_depth():
     torch.testing.assert_close(b["rgb"], a["rgb"], atol=2e-3, rtol=0)
     assert torch.equal(b["labels"], a["labels"])
     torch.testing.assert_close(b["normals"], a["normals"])
+
+
+@pytest.mark.gpu
+def test_renderer_and_net_run_on_gpu_and_agree_with_cpu():
+    cpu = SyntheticRooms("test", n=8, size=32, seed=4)
+    gpu = SyntheticRooms("test", n=8, size=32, seed=4, device="cuda")  # rendered on the GPU, returned on the CPU
+    same = (gpu.labels == cpu.labels).float().mean()
+    assert same > 0.995, f"labels agree on only {float(same):.4f} of the pixels"
+    hit = (gpu.labels == cpu.labels) & cpu.valid[:, 0]
+    torch.testing.assert_close(gpu.depth[:, 0][hit], cpu.depth[:, 0][hit], atol=1e-3, rtol=1e-4)
+    from course_lib.depth import MultiScaleNet
+
+    net = MultiScaleNet(image_size=(24, 32), width=4, fc_width=16, coarse_features=4).eval()
+    out_cpu = net(cpu.rgb)["depth"]
+    out_gpu = net.to("cuda")(cpu.rgb.to("cuda"))["depth"]
+    assert out_gpu.is_cuda
+    torch.testing.assert_close(out_gpu.cpu(), out_cpu, atol=1e-3, rtol=1e-3)
