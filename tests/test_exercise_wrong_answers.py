@@ -1,0 +1,307 @@
+"""Exercises that a wrong answer cannot pass: each graded test cell, run as nbgrader runs it, on plausible mistakes.
+
+For every row, the lecture's import cell runs, then a *wrong* version of the answer, then the graded test cell
+(visible and hidden tests) with ``NBGRADER_EXECUTION=autograde``: the cell must fail. The control: the instructor's
+own answer passes the same cell, so a failure is the wrong answer's, not the harness's.
+
+Only test cells that depend on nothing but the import cell are run here (the others read data made earlier in
+their notebook; nbval runs them in context).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from nbtools import ROOT
+
+# (lecture, grade_id of the answer cell, grade_id of the test cell, {mistake: wrong answer source})
+ROWS = [
+    ("01_pose_detector", "ex_heatmap_target", "test_heatmap_target", {
+        "cell corner instead of centre": """
+def my_gaussian_heatmaps(coords, size, *, stride, sigma):
+    n = size // stride
+    centres = stride * torch.arange(n, dtype=torch.float32)
+    dx2 = (centres[None, None, :] - coords[..., 0:1]) ** 2
+    dy2 = (centres[None, None, :] - coords[..., 1:2]) ** 2
+    return torch.exp(-(dy2[..., :, None] + dx2[..., None, :]) / (2 * sigma**2))
+""",
+        "x and y swapped": """
+def my_gaussian_heatmaps(coords, size, *, stride, sigma):
+    n = size // stride
+    centres = stride * torch.arange(n, dtype=torch.float32) + (stride - 1) / 2
+    dx2 = (centres[None, None, :] - coords[..., 0:1]) ** 2
+    dy2 = (centres[None, None, :] - coords[..., 1:2]) ** 2
+    return torch.exp(-(dx2[..., :, None] + dy2[..., None, :]) / (2 * sigma**2))
+""",
+    }),
+    ("01_pose_detector", "ex_argmax", "test_argmax", {
+        "row and column swapped": """
+def my_heatmap_argmax(heatmaps, *, stride=1):
+    B, J, h, w = heatmaps.shape
+    idx = heatmaps.reshape(B, J, h * w).argmax(dim=-1)
+    u, v = (idx % w).float(), (idx // w).float()
+    return stride * torch.stack([v, u], dim=-1) + (stride - 1) / 2
+""",
+        "stride ignored": """
+def my_heatmap_argmax(heatmaps, *, stride=1):
+    B, J, h, w = heatmaps.shape
+    idx = heatmaps.reshape(B, J, h * w).argmax(dim=-1)
+    return torch.stack([(idx % w).float(), (idx // w).float()], dim=-1)
+""",
+    }),
+    ("01_pose_detector", "ex_detection_rate", "test_detection_rate", {
+        "strict < at the radius": """
+def my_detection_rate(pred, target, r):
+    lhip, rsho = JOINTS.index("lhip"), JOINTS.index("rsho")
+    torso = (target[:, lhip] - target[:, rsho]).norm(dim=-1)
+    dist = (pred - target).norm(dim=-1)
+    return 100.0 * (dist < r / 100.0 * torso[:, None]).float().mean(dim=0)
+""",
+        "r as a fraction, not percent": """
+def my_detection_rate(pred, target, r):
+    lhip, rsho = JOINTS.index("lhip"), JOINTS.index("rsho")
+    torso = (target[:, lhip] - target[:, rsho]).norm(dim=-1)
+    dist = (pred - target).norm(dim=-1)
+    return 100.0 * (dist <= r * torso[:, None]).float().mean(dim=0)
+""",
+    }),
+    ("02_pose_spatial", "ex_bp_message", "test_bp_message", {
+        "incoming ignored": """
+def my_bp_message(unary, incoming, pairwise):
+    m = unary @ pairwise
+    return m / m.sum()
+""",
+        "pairwise transposed": """
+def my_bp_message(unary, incoming, pairwise):
+    m = (unary * incoming) @ pairwise.T
+    return m / m.sum()
+""",
+    }),
+    ("02_pose_spatial", "ex_conv_message", "test_conv_message", {
+        "correlation, not convolution": """
+import torch.nn.functional as F
+def my_conv_message(unary, kernel, background=0.0):
+    k = kernel.shape[-1]
+    return F.conv2d(unary[None, None], kernel[None, None], padding=k // 2)[0, 0] + background
+""",
+        "background dropped": """
+import torch.nn.functional as F
+def my_conv_message(unary, kernel, background=0.0):
+    k = kernel.shape[-1]
+    return F.conv2d(unary[None, None], torch.flip(kernel, dims=(0, 1))[None, None], padding=k // 2)[0, 0]
+""",
+    }),
+    ("03_localization", "ex_spatial_dropout", "test_spatial_dropout", {
+        "per-pixel dropout": """
+def my_spatial_dropout(x, p, generator=None):
+    keep = (torch.rand(x.shape, generator=generator) >= p).to(x.dtype)
+    return x * keep / (1 - p)
+""",
+        "whole samples dropped (B, 1, 1, 1)": """
+def my_spatial_dropout(x, p, generator=None):
+    keep = (torch.rand(x.shape[0], 1, 1, 1, generator=generator) >= p).to(x.dtype)
+    return x * keep / (1 - p)
+""",
+        "one mask for the batch (1, C, 1, 1)": """
+def my_spatial_dropout(x, p, generator=None):
+    keep = (torch.rand(1, x.shape[1], 1, 1, generator=generator) >= p).to(x.dtype)
+    return x * keep / (1 - p)
+""",
+        "survivors not rescaled": """
+def my_spatial_dropout(x, p, generator=None):
+    B, C, H, W = x.shape
+    return x * (torch.rand(B, C, 1, 1, generator=generator) >= p).to(x.dtype)
+""",
+    }),
+    ("03_localization", "ex_crop_to_image", "test_crop_to_image", {
+        "sample corner instead of centre": """
+def my_crop_to_image(uv, centres, *, crop, size):
+    return centres - crop / 2 + crop / size * uv
+""",
+    }),
+    ("03_localization", "ex_cascade_loss", "test_cascade_loss", {
+        "mean over cells instead of sum / (B J)": """
+def my_cascade_loss(coarse, coarse_target, fine, fine_target, *, lam=1.0):
+    return ((coarse - coarse_target) ** 2).mean() + lam * ((fine - fine_target) ** 2).mean()
+""",
+        "lambda ignored": """
+def my_cascade_loss(coarse, coarse_target, fine, fine_target, *, lam=1.0):
+    n = coarse.shape[0] * coarse.shape[1]
+    return (((coarse - coarse_target) ** 2).sum() + ((fine - fine_target) ** 2).sum()) / n
+""",
+    }),
+    ("04_segmentation", "ex_bilinear_kernel", "test_bilinear_kernel", {
+        "every channel pair filled": """
+def bilinear_kernel(channels, kernel_size):
+    factor = (kernel_size + 1) // 2
+    center = factor - 1 if kernel_size % 2 == 1 else factor - 0.5
+    og = torch.arange(kernel_size, dtype=torch.float32)
+    filt = 1 - (og - center).abs() / factor
+    return (filt[:, None] * filt[None, :]).expand(channels, channels, kernel_size, kernel_size).clone()
+""",
+        "centre at factor - 1 for even k": """
+def bilinear_kernel(channels, kernel_size):
+    factor = (kernel_size + 1) // 2
+    center = factor - 1
+    og = torch.arange(kernel_size, dtype=torch.float32)
+    filt = 1 - (og - center).abs() / factor
+    weight = torch.zeros(channels, channels, kernel_size, kernel_size)
+    for c in range(channels):
+        weight[c, c] = filt[:, None] * filt[None, :]
+    return weight
+""",
+    }),
+    ("04_segmentation", "ex_fuse_skip", "test_fuse_skip", {
+        "centre crop instead of the offset": """
+def fuse_skip(upscored, skip_score, *, offset):
+    H, W = skip_score.shape[-2:]
+    top, left = (upscored.shape[-2] - H) // 2, (upscored.shape[-1] - W) // 2
+    return upscored[..., top:top + H, left:left + W] + skip_score
+""",
+        "crop from the corner": """
+def fuse_skip(upscored, skip_score, *, offset):
+    H, W = skip_score.shape[-2:]
+    return upscored[..., :H, :W] + skip_score
+""",
+    }),
+    ("04_segmentation", "ex_confusion_matrix", "test_confusion_matrix", {
+        "rows = prediction": """
+def confusion_matrix(pred, target, num_classes, ignore_index=255):
+    valid = target != ignore_index
+    pair = pred[valid].long() * num_classes + target[valid].long()
+    return torch.bincount(pair, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+""",
+        "ignore label counted": """
+def confusion_matrix(pred, target, num_classes, ignore_index=255):
+    t = target.clamp(max=num_classes - 1)
+    pair = t.flatten().long() * num_classes + pred.flatten().long()
+    return torch.bincount(pair, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+""",
+    }),
+    ("04_segmentation", "ex_mean_iou", "test_mean_iou", {
+        "NaN classes counted as 0": """
+def mean_iou(hist):
+    hist = hist.double()
+    iu = hist.diag() / (hist.sum(0) + hist.sum(1) - hist.diag())
+    return float(torch.nan_to_num(iu).mean())
+""",
+        "union without subtracting the intersection": """
+def mean_iou(hist):
+    hist = hist.double()
+    return float((hist.diag() / (hist.sum(0) + hist.sum(1))).nanmean())
+""",
+    }),
+    ("05_depth", "ex_si_loss", "test_si_loss", {
+        "plus instead of minus": """
+def scale_invariant_loss(pred_log, gt_log, mask, lam=0.5):
+    m = mask.to(pred_log.dtype)
+    d = (pred_log - gt_log) * m
+    n = m.flatten(1).sum(1)
+    return ((d**2).flatten(1).sum(1) / n + lam * d.flatten(1).sum(1) ** 2 / n**2).mean()
+""",
+        "mask forgotten": """
+def scale_invariant_loss(pred_log, gt_log, mask, lam=0.5):
+    d = pred_log - gt_log
+    n = d[0].numel()
+    return ((d**2).flatten(1).sum(1) / n - lam * d.flatten(1).sum(1) ** 2 / n**2).mean()
+""",
+    }),
+    ("05_depth", "ex_delta", "test_delta", {
+        "<= instead of <": """
+def delta_accuracy(pred, gt, mask, t=1.25):
+    ratio = torch.maximum(pred / gt, gt / pred)
+    hit = ((ratio <= t) & mask).flatten(1).sum(1).double()
+    return float((hit / mask.flatten(1).sum(1)).mean())
+""",
+        "pooled over the batch, not per image": """
+def delta_accuracy(pred, gt, mask, t=1.25):
+    ratio = torch.maximum(pred / gt, gt / pred)
+    return float(((ratio < t) & mask).sum() / mask.sum())
+""",
+    }),
+    ("05_depth", "ex_angle", "test_angle", {
+        "not normalised": """
+def angular_error(pred, gt):
+    return torch.rad2deg(torch.acos((pred * gt).sum(1).clamp(-1.0, 1.0)))
+""",
+        "radians": """
+def angular_error(pred, gt):
+    cos = (torch.nn.functional.normalize(pred, dim=1) * torch.nn.functional.normalize(gt, dim=1)).sum(1)
+    return torch.acos(cos.clamp(-1.0, 1.0))
+""",
+    }),
+    ("06_restoration", "ex_psnr", "test_psnr", {
+        "uint8 arithmetic wraps around": """
+def psnr_db(x, y, data_range=1.0):
+    err = ((x - y).double() ** 2).mean(dim=(1, 2, 3))
+    return 10 * torch.log10(data_range**2 / err)
+""",
+        "data range ignored": """
+def psnr_db(x, y, data_range=1.0):
+    err = ((x.double() - y.double()) ** 2).mean(dim=(1, 2, 3))
+    return 10 * torch.log10(1.0 / err)
+""",
+    }),
+    ("06_restoration", "ex_gaussian_kernel", "test_gaussian_kernel", {
+        "not normalised": """
+def gaussian_kernel(sigma, *, size):
+    if size % 2 == 0:
+        raise ValueError(f"size must be odd, but found {size}")
+    r = torch.arange(size, dtype=torch.float64) - size // 2
+    g = torch.exp(-0.5 * (r / sigma) ** 2)
+    return (g[:, None] * g[None, :]).float()
+""",
+        "even sizes accepted": """
+def gaussian_kernel(sigma, *, size):
+    r = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-0.5 * (r / sigma) ** 2)
+    k = g[:, None] * g[None, :]
+    return (k / k.sum()).float()
+""",
+    }),
+]
+
+CASES = [(lec, ans, test, name, src) for lec, ans, test, wrong in ROWS for name, src in wrong.items()]
+
+
+def _cells(lecture: str):
+    nb = json.loads((ROOT / "solutions" / lecture / f"{lecture}.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    by_id = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in code}
+    return "".join(code[0]["source"]), by_id
+
+
+def _grade(lecture: str, answer: str, test_id: str, monkeypatch) -> None:
+    """Run the import cell, ``answer`` and the graded test cell as nbgrader's autograde would; raise on failure."""
+    imports, cells = _cells(lecture)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.chdir(ROOT / "solutions" / lecture)
+    namespace: dict = {}
+    exec(compile(imports, f"{lecture}:imports", "exec"), namespace)
+    exec(compile(answer, f"{lecture}:answer", "exec"), namespace)
+    exec(compile(cells[test_id], f"{lecture}:{test_id}", "exec"), namespace)
+
+
+@pytest.mark.parametrize("lecture,answer_id,test_id", [r[:3] for r in ROWS], ids=[r[2] for r in ROWS])
+def test_the_instructors_answer_passes_its_test_cell(lecture, answer_id, test_id, monkeypatch, capsys):
+    _grade(lecture, _cells(lecture)[1][answer_id], test_id, monkeypatch)
+
+
+@pytest.mark.parametrize("lecture,answer_id,test_id,mistake,source", CASES,
+                         ids=[f"{c[2]}: {c[3]}" for c in CASES])
+def test_a_plausible_wrong_answer_fails_its_test_cell(lecture, answer_id, test_id, mistake, source, monkeypatch,
+                                                     capsys):
+    # An assert, a shape error or a ValueError: any failure fails the cell; but not a slip of the harness itself.
+    with pytest.raises(Exception) as info:  # noqa: B017
+        _grade(lecture, source, test_id, monkeypatch)
+    assert not isinstance(info.value, (NameError, SyntaxError, ImportError, AttributeError)), repr(info.value)
+
+
+def test_every_self_contained_exercise_is_covered():
+    covered = {(r[0], r[2]) for r in ROWS}
+    assert len(covered) == len(ROWS), "one row per test cell"
+    for lecture, _, test_id, wrong in ROWS:
+        assert wrong, f"{lecture}/{test_id}: no wrong answer"
+    assert os.environ.get("NBGRADER_EXECUTION") is None  # monkeypatch restored it
