@@ -1,4 +1,4 @@
-"""The three training losses of Eigen & Fergus (ICCV 2015, section 3.2): scale-invariant depth, normals, labels.
+"""The three training losses of Eigen & Fergus (ICCV 2015): scale-invariant depth, normals, labels.
 
 Depth (the slide "Losses"), with ``d = D − D*`` the difference of predicted and true *log* depth at the ``n``
 valid pixels of an image:

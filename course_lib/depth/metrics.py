@@ -2,7 +2,7 @@
 surface normals (mean and median angle, % within 11.25°, 22.5°, 30°), and 4-class label accuracy.
 
 Depth, with ``y`` the prediction and ``y*`` the truth (metres) at the ``n`` valid pixels of one image
-(Eigen, Puhrsch & Fergus NIPS 2014, section 4.1; the ICCV 2015 tables use the same):
+(Eigen, Puhrsch & Fergus NIPS 2014; the ICCV 2015 tables use the same):
 
 * ``delta1/2/3``: fraction of pixels with ``max(y / y*, y* / y) < 1.25^k`` (**strictly** below; a pixel exactly
   at ratio 1.25 does not count for δ1);

@@ -1,4 +1,4 @@
-"""The multi-scale network of Eigen & Fergus (ICCV 2015, section 3.1, the slides "Architecture"): one design that
+"""The multi-scale network of Eigen & Fergus (ICCV 2015; the slides "Architecture"): one design that
 predicts depth, surface normals and semantic labels from a single RGB image.
 
 * **Scale 1, global.** Strided convolutions shrink the whole image to a few cells, then two fully connected
