@@ -101,9 +101,10 @@ def main() -> None:
                   f"Each setting trained on {c['n_train']} rooms of {c['size']}×{3 * c['size'] // 4} px for "
                   f"{c['epochs']} epochs (batch {c['batch_size']}, Adam lr {c['lr']}, seed {abl['seed']}); "
                   f"evaluated on {c['n_test']} held-out rooms. Paper: NYU Depth v2 (not comparable in value, only "
-                  "in ranking).", "",
+                  "in ranking). The budget is equal in steps; training minutes are wall-clock on a 2-core CPU that "
+                  "other jobs shared for part of the run, so they compare compute only loosely.", "",
                   "| model | sc-inv ↓ | δ<1.25 ↑ | abs rel ↓ | RMS (m) ↓ | normals mean (°) ↓ "
-                  "| 4-class pixel acc (%) ↑ | params | train min (CPU) | paper sc-inv / normals / pix acc |",
+                  "| 4-class pixel acc (%) ↑ | params | train min (wall) | paper sc-inv / normals / pix acc |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in abl["rows"].items():
             label = dp.VARIANT_NAMES.get(name, f"baseline: {name}")
