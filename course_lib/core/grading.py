@@ -93,8 +93,7 @@ class BoundedExecute(Execute):
             if time.monotonic() >= self._deadline - 1:
                 why = f"the time limit for the whole notebook ({self.notebook_timeout} s) was reached"
             elif "Dead" in name:
-                why = ("the kernel died (memory or process limit reached, or a crash); "
-                       f"the limits are in nbgrader_config.py ({name})")
+                why = f"the kernel died: a memory or process limit was reached, or the code crashed it ({name})"
             else:
                 why = f"this cell did not stop when interrupted ({name})"
             cell.outputs = list(cell.get("outputs", [])) + [_error(why)]
@@ -109,11 +108,15 @@ class BoundedExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         out = super().output(outs, msg, display_id, cell_index)
         if out is not None and out.get("output_type") == "stream":
-            self._chars = getattr(self, "_chars", 0) + len(out.get("text", ""))
-            if self._chars > self.max_output_chars:
-                if outs and outs[-1] is out:
-                    outs.pop()
+            text = out.get("text", "")
+            left = self.max_output_chars - getattr(self, "_chars", 0)
+            self._chars = getattr(self, "_chars", 0) + len(text)
+            if len(text) > left:  # keep what fits, then one note
                 note = f"[output truncated by the grader after {self.max_output_chars} characters]\n"
+                if left > 0:
+                    out["text"] = text[:left] + "\n"
+                elif outs and outs[-1] is out:
+                    outs.pop()
                 if not any(o.get("text") == note for o in outs):
                     outs.append(NotebookNode(output_type="stream", name="stderr", text=note))
         return out
@@ -205,6 +208,73 @@ def original(qualname: str):
     return getattr(module, attribute)
 
 
+# Names a lecture never needs and a submission that tampers with the grading would: the kernel's own machinery.
+KERNEL_INTERNALS = {"get_ipython", "ast_transformers", "input_transformers_post", "input_transformers_cleanup",
+                    "run_cell", "settrace", "setprofile", "__builtins__", "builtins", "ctypes", "__code__",
+                    "__globals__", "_getframe", "get_referrers", "putenv", "unsetenv"}
+
+
+def tampering(notebook) -> list[str]:
+    """Why a submitted notebook deserves a look by hand: kernel internals it names, modules it patches.
+
+    The sandbox and :func:`original` stop a submission from reading hidden tests or swapping the checking
+    helpers; a submission that rewrites the kernel itself (``get_ipython().run_cell``, AST transformers) could
+    still fake a passing test cell, since nbgrader runs the tests in the student's kernel. This static scan flags
+    such code, ``sys.modules`` and ``os.environ`` edits, and assignments to attributes of imported modules
+    (``torch.testing.assert_close = ...``). A flag is a reason to look, not a verdict.
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "code", "source": "import torch\ntorch.testing.assert_close = print"}]}
+    >>> tampering(nb)
+    ['assigns torch.testing.assert_close']
+    """
+    import ast  # noqa: PLC0415
+
+    if not isinstance(notebook, dict):
+        notebook = json.loads(pathlib.Path(notebook).read_text())
+    found = []
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        lines = "".join(cell.get("source", "")).splitlines()
+        try:  # IPython magics and shell escapes are not Python
+            tree = ast.parse("\n".join(line for line in lines if not line.lstrip().startswith(("%", "!"))))
+        except SyntaxError:
+            continue
+        modules = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+                   if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in KERNEL_INTERNALS:
+                found.append(f"uses {node.id}")
+            elif isinstance(node, ast.Attribute) and node.attr in KERNEL_INTERNALS:
+                found.append(f"uses {node.attr}")
+            elif isinstance(node, ast.Attribute) and ast.unparse(node) == "sys.modules":
+                found.append("uses sys.modules")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                    "pop", "popitem", "clear", "update", "setdefault") and ast.unparse(node.func.value) == "os.environ":
+                found.append(f"calls {ast.unparse(node.func)}")
+            targets = (node.targets if isinstance(node, (ast.Assign, ast.Delete))
+                       else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                    "setattr", "delattr") and node.args and _on_module(node.args[0], modules):
+                found.append(f"{node.func.id} on {ast.unparse(node.args[0])}")
+            for target in targets:
+                if isinstance(target, (ast.Attribute, ast.Subscript)) and _on_module(target, modules):
+                    found.append(f"assigns {ast.unparse(target)}")
+    return list(dict.fromkeys(found))
+
+
+def _on_module(node, modules: set[str]) -> bool:
+    """True for ``module.a.b`` or ``module.a[k]`` where ``module`` is a name the cell imported."""
+    import ast  # noqa: PLC0415
+
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in modules
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # make grade: every submission autograded by its own nbgrader process, JOBS at a time.
 
@@ -236,7 +306,8 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
     runtime folder); they share the gradebook, whose SQLite writes wait for each other (``timeout`` in the
     database URL). The gradebook ends as a serial run leaves it: a submission's grades depend only on it.
 
-    Returns ``{"results": [(lecture, student, seconds, status)], "failed": [...], "seconds": total}``.
+    Returns ``{"results": [(lecture, student, seconds, status)], "failed": [...], "review": [...],
+    "seconds": total}``; ``review`` lists the submissions :func:`tampering` flags.
     """
     root = pathlib.Path(root).resolve()
     jobs = jobs or os.cpu_count() or 1
@@ -253,7 +324,7 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
     ok, why = sandbox.availability()
     if not ok:
         out.write(sandbox.WARNING.format(why=why))
-    start, results, failed = time.monotonic(), [], []
+    start, results, failed, review = time.monotonic(), [], [], []
     os.chdir(root)
     for lecture in lectures:
         # generate_assignment registers the lecture and its graded cells in the gradebook (lectures/ is rewritten
@@ -278,6 +349,10 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
                 else:
                     stopped = _stopped_reason(notebook)
                     status = f"stopped: {stopped}" if stopped else "ok"
+                flags = tampering(submitted / student / lecture / f"{lecture}.ipynb")
+                if flags:
+                    status += f"; REVIEW BY HAND: {', '.join(flags[:5])}"
+                    review.append((lecture, student))
                 results.append((lecture, student, seconds, status))
                 out.write(f"[{done}/{total}] {lecture} {student}: {seconds:.1f} s, {status}\n")
                 out.flush()
@@ -295,9 +370,12 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
     slowest = sorted(results, key=lambda r: -r[2])[:3]
     out.write(f"graded {len(results)} submissions in {seconds:.0f} s ({jobs} at a time); slowest: "
               + ", ".join(f"{lec}/{s} {t:.0f} s" for lec, s, t, _ in slowest) + "\n")
+    if review:
+        out.write("review by hand (code that tampers with the kernel or patches modules): "
+                  + ", ".join(f"{lec}/{s}" for lec, s in review) + "\n")
     if failed:
         out.write("FAILED: " + ", ".join(f"{lec}/{s}" for lec, s in failed) + "\n")
-    return {"results": results, "failed": failed, "seconds": seconds}
+    return {"results": results, "failed": failed, "review": review, "seconds": seconds}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 Student code is untrusted. ``nbgrader_config.py`` calls :func:`configure`, which makes nbgrader start every
 autograde kernel through the kernel spec ``convnet-sandbox``, whose command is this module::
 
-    python -m course_lib.core.sandbox -f {connection_file} [ipykernel arguments]
+    python -I .../course_lib/core/sandbox.py -f {connection_file} [ipykernel arguments]
 
 Outside the sandbox (as the grader), :func:`main` builds a ``bwrap`` command and replaces itself with it. The
 kernel then sees only:
@@ -49,6 +49,7 @@ KERNEL_NAME = "convnet-sandbox"
 RUNTIME_PREFIX = "convnet-grade-"
 GRADING_MARKER = "/.convnet-grading"
 COURSE_ROOT = pathlib.Path(__file__).resolve().parents[2]
+LAUNCHER = pathlib.Path(__file__).resolve()  # this file, run as a script (stdlib only on that path)
 # Read-only inside the sandbox; solutions/, lectures/, submitted/, autograded/, gradebook.db are never bound.
 COURSE_DIRS = ("course_lib", "checkpoints", "datasets")
 SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/opt")
@@ -143,7 +144,9 @@ def configure(c, *, limits: Limits | None = None) -> None:
     spec_dir = pathlib.Path(runtime, "share", "kernels", KERNEL_NAME)
     spec_dir.mkdir(parents=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "course_lib.core.sandbox", "-f", "{connection_file}"],
+        # Run as a script, not with -m: importing the course_lib package would import torch, twice per kernel.
+        # -I: isolated mode, so this folder is not put first on sys.path (where a module could shadow the stdlib).
+        "argv": [sys.executable, "-I", str(LAUNCHER), "-f", "{connection_file}"],
         "display_name": "convnet-course grading sandbox",
         "language": "python",
         # bwrap does not forward SIGINT: ask the kernel to interrupt itself over the control channel.
@@ -179,7 +182,7 @@ def sandbox_command(connection_file: str, kernel_args: list[str], *, cwd: str, w
     env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/matplotlib", XDG_CACHE_HOME="/tmp/cache", PYTHONDONTWRITEBYTECODE="1",
                NBGRADER_EXECUTION=os.environ.get("NBGRADER_EXECUTION", "autograde"))
     setenv = [arg for k, v in sorted(env.items()) for arg in ("--setenv", k, v)]
-    inner = [sys.executable, "-m", "course_lib.core.sandbox", "--inner", "--memory-mb", str(limits.memory_mb),
+    inner = [sys.executable, "-I", str(LAUNCHER), "--inner", "--memory-mb", str(limits.memory_mb),
              "--nproc", str(limits.nproc), "--file-mb", str(limits.file_mb), "--cpu-s", str(2 * limits.notebook_s)]
     caps = []
     if uid is not None:
@@ -240,7 +243,19 @@ def _outer(argv: list[str]) -> None:
             for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
                 os.lchown(name, uid, uid)
     command = sandbox_command(connection_file, kernel_args, cwd=cwd, workdir=workdir, uid=uid, limits=limits)
+    _die_with_parent()
     os.execv(command[0], command)
+
+
+def _die_with_parent() -> None:
+    """Linux: be killed when the grader dies, even by SIGKILL (bwrap's --die-with-parent covers the inside)."""
+    try:
+        import ctypes  # noqa: PLC0415
+        import signal  # noqa: PLC0415
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG; kept across execve
+    except (OSError, AttributeError):
+        pass
 
 
 def _set_limits(memory_mb: int | None, nproc: int | None, file_mb: int | None, cpu_s: int | None) -> None:
