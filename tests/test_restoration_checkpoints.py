@@ -4,10 +4,10 @@ the claims the lecture makes from them hold."""
 import pytest
 
 from course_lib.core import checkpoint_path, load_checkpoint
-from course_lib.restoration import evaluate, load_model
+from course_lib.restoration import KINDS, evaluate, load_model
 
 # The models shipped in checkpoints/ (all of course_lib.restoration.KINDS once every one is trained).
-SHIPPED = ("dncnn25", "blind")
+SHIPPED = KINDS
 
 
 def _meta(kind):
