@@ -11,6 +11,7 @@ from .checks import (
     check_seed,
     check_tensor,
 )
+from .confusion import confusion_matrix, confusion_matrix_loop, mean_iou, segmentation_scores
 from .device import get_device, seed_everything
 from .exercises import exercise, is_grading, tests_passed
 from .modules import num_params, round_to_half
@@ -19,7 +20,8 @@ from .timing import time_fn
 from .training import fit, to_device
 
 __all__ = [
-    "receptive", "PROFILES", "TABLE", "check_choice", "check_model_input", "check_positive_int", "check_same_shape",
+    "receptive", "PROFILES", "TABLE", "check_choice", "confusion_matrix", "confusion_matrix_loop", "mean_iou",
+    "segmentation_scores", "check_model_input", "check_positive_int", "check_same_shape",
     "check_seed", "check_tensor",
     "checkpoint_path", "exercise", "fit", "get_device", "is_grading", "load_checkpoint", "load_model", "profile",
     "num_params", "round_to_half", "save_checkpoint", "seed_everything", "settings", "tests_passed", "time_fn",

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from course_lib.core import check_same_shape, check_tensor
 from course_lib.core.confusion import confusion_matrix, segmentation_scores
+from course_lib.core.stats import paired_bootstrap
 
 DEPTH_KEYS = ("delta1", "delta2", "delta3", "abs_rel", "sq_rel", "rmse", "rmse_log", "si_log")
 NORMAL_KEYS = ("mean", "median", "within_11_25", "within_22_5", "within_30")
@@ -167,17 +168,14 @@ def bootstrap_difference(a: torch.Tensor, b: torch.Tensor, *, n_boot: int = 2000
 
     ``a`` and ``b`` are Tensor[N] of one measure per test image for two models. Resampling images (not pixels)
     keeps the interval honest about how many rooms the comparison rests on. Returns ``(mean, low, high)``.
+    The one implementation is :func:`course_lib.core.stats.paired_bootstrap`; this name keeps lecture 05's
+    vocabulary.
 
     Lecture: 05_depth
     """
     check_tensor(a, "a", dims="N", dtype="float", finite=True)
     check_same_shape(a, b, "a", "b")
-    diff = (a - b).double()
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.randint(len(diff), (n_boot, len(diff)), generator=g)  # (n_boot, N)
-    means = diff[idx].mean(1)
-    lo, hi = torch.quantile(means, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64))
-    return float(diff.mean()), float(lo), float(hi)
+    return paired_bootstrap(a.double(), b.double(), n_boot=n_boot, seed=seed, level=level)
 
 
 def per_image_si_log(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
