@@ -65,7 +65,7 @@ TABLE: dict[str, dict[str, dict]] = {
         # lecture 06: σ in 0-255 units; depth/width of DnCNN and of the deblur/inpaint/window nets; PatchMLP
         # sizes after "mlp_"; eval_crop: side of the held-out crops a checkpoint is evaluated on; init: start from
         # that model's shipped checkpoint ("" = from scratch)
-        "fast": {"models": "dncnn25", "n_patches": 384, "patch": 40, "epochs": 1, "batch_size": 32, "lr": 1e-3,
+        "fast": {"models": "dncnn25", "n_patches": 256, "patch": 40, "epochs": 1, "batch_size": 32, "lr": 1e-3,
                  "depth": 6, "width": 24, "sigma": 25.0, "sigma_max": 55.0, "mlp_patch": 13, "mlp_hidden": 512,
                  "mlp_layers": 2, "eval_crop": 192, "init": ""},
         "full": {"models": "dncnn25,blind,mlp,deblur,inpaint,window", "n_patches": 100000, "patch": 50,
