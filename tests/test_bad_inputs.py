@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 import course_lib.colorization as col
+import course_lib.depth as dp
 import course_lib.pose as pose
 import course_lib.segmentation as seg
 from course_lib.core import (
@@ -32,6 +33,7 @@ from course_lib.core import (
 from course_lib.core.environment import environment_report
 
 NAN = float("nan")
+ALL_VALID = torch.ones(1, 1, 4, 4, dtype=torch.bool)
 
 
 def nan_at(shape, index, fill=0.5):
@@ -146,7 +148,37 @@ ROWS = [
      r"L must have values in \[0.0, 100.0\]; got values in \[255, 255\]"),
     ("SyntheticColorScenes/negative-seed", lambda tmp: col.SyntheticColorScenes("train", 2, 16, seed=-1), ValueError,
      r"seed must be an int ≥ 0, but found -1"),
+    # ---- depth
+    ("SyntheticRooms/negative-seed", lambda tmp: dp.SyntheticRooms("train", n=2, size=32, seed=-1), ValueError,
+     r"seed must be an int ≥ 0, but found -1"),
+    ("SyntheticRooms/split", lambda tmp: dp.SyntheticRooms("val2", n=2, size=32), ValueError,
+     r"split must be one of \('train', 'test'\), but found 'val2'"),
+    ("MultiScaleNet/float64", lambda tmp: _depth_net()(torch.zeros(1, 3, 48, 64, dtype=torch.float64)), TypeError,
+     r"x must have the dtype of the model's weights, torch.float32; got torch.float64"),
+    ("MultiScaleNet/0-255", lambda tmp: _depth_net()(torch.full((1, 3, 48, 64), 255.0)), ValueError,
+     r"x must have values in \[0.0, 1.0\]; got values in \[255, 255\]"),
+    ("MultiScaleNet/scales", lambda tmp: dp.build_model(settings("depth", "fast"), (4,)), ValueError,
+     r"scales must be a non-empty subset of \(1, 2, 3\), but found \(4,\)"),
+    ("depth_metrics/negative-depth",
+     lambda tmp: dp.depth_metrics(-torch.ones(1, 1, 4, 4), torch.ones(1, 1, 4, 4), ALL_VALID),
+     ValueError, r"pred must be > 0 on valid pixels \(log depth is taken\); got minimum -1"),
+    ("depth_metrics/empty-mask",
+     lambda tmp: dp.depth_metrics(torch.ones(1, 1, 4, 4), torch.ones(1, 1, 4, 4), ~ALL_VALID),
+     ValueError, r"mask selects no pixel in image\(s\) \[0\]"),
+    ("depth_metrics/nan", lambda tmp: dp.depth_metrics(nan_at((1, 1, 4, 4), (0, 0, 2, 1), 1.0), torch.ones(1, 1, 4, 4)),
+     ValueError, r"pred must be finite; it contains 1 NaN or inf values \(first at index \(0, 0, 2, 1\)\)"),
+    ("scale_invariant_loss/shapes",
+     lambda tmp: dp.scale_invariant_loss(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 5)), ValueError,
+     r"pred_log and gt_log must have the same shape; got \(1, 1, 4, 4\) and \(1, 1, 4, 5\)"),
+    ("normal_metrics/channels", lambda tmp: dp.normal_metrics(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4, 4)),
+     ValueError, r"pred must have shape \(B, 3, H, W\); got \(1, 2, 4, 4\)"),
+    ("nyu_depth_v2/missing-folder", lambda tmp: dp.nyu_depth_v2(tmp / "nyu", split="train"), FileNotFoundError,
+     r"nyu.*datasets/nyu_depth_v2/README.md"),
 ]
+
+
+def _depth_net():
+    return dp.build_model(settings("depth", "fast"), (1, 2, 3))
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])

@@ -8,6 +8,8 @@ error tables) and ``tasks`` (training recipes, baselines and ``python -m course_
 Lecture: 05_depth
 """
 
+from course_lib.core import num_params
+
 from .exercises import reference
 from .losses import labels_loss, normals_loss, scale_invariant_loss
 from .metrics import (
@@ -21,7 +23,7 @@ from .metrics import (
     per_image_normal_mean,
     per_image_si_log,
 )
-from .multiscale import OUT_CHANNELS, SCALES, TASKS, MultiScaleNet, Scale1, Scale2, Scale3, finish, num_params
+from .multiscale import OUT_CHANNELS, SCALES, TASKS, MultiScaleNet, Scale1, Scale2, Scale3, finish
 from .nyu import NYU_4_FROM_13, nyu_depth_v2
 from .rooms import (
     CLASSES,

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.core import check_tensor
+from course_lib.core import check_model_input
 
 TASKS = ("depth", "normals", "labels")
 OUT_CHANNELS = {"depth": 1, "normals": 3, "labels": 4}
@@ -180,7 +180,7 @@ class MultiScaleNet(nn.Module):
                 f"fc_width={self.fc_width}, coarse_features={self.coarse_features}")
 
     def forward(self, x: torch.Tensor, *, per_scale: bool = False) -> dict:
-        check_tensor(x, "x", dims="B C H W", shape=(None, 3, *self.image_size), dtype="float")
+        check_model_input(x, "x", self, dims="B C H W", shape=(None, 3, *self.image_size), min_value=0.0, max_value=1.0)
         outs: dict = {t: {} for t in self.tasks}
         f1 = self.scale1(x) if 1 in self.scales else None  # (B, C1, H/8, W/8)
         for t in self.tasks:
@@ -202,7 +202,3 @@ def finish(task: str, raw: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     out = F.interpolate(raw, size=size, mode="bilinear", align_corners=False) if raw.shape[-2:] != size else raw
     return F.normalize(out, dim=1, eps=1e-6) if task == "normals" else out
 
-
-def num_params(model: nn.Module) -> int:
-    """Number of parameters of ``model``. Lecture: 05_depth"""
-    return sum(p.numel() for p in model.parameters())

@@ -36,7 +36,7 @@ import math
 import numpy as np
 import torch
 
-from course_lib.core import check_choice, check_positive_int
+from course_lib.core import check_choice, check_positive_int, check_seed
 
 SPLITS = ("train", "test")
 CLASSES = ("floor", "structure", "furniture", "prop")
@@ -348,7 +348,7 @@ class SyntheticRooms(torch.utils.data.Dataset):
         check_positive_int(size, "size")
         if size % 16:
             raise ValueError(f"size must be a multiple of 16, but found {size}")
-        self.split, self.n, self.size, self.seed = split, n, size, seed
+        self.split, self.n, self.size, self.seed = split, n, size, check_seed(seed)
         self.H, self.W = 3 * size // 4, size
         self.params = [sample_room(np.random.default_rng(room_seed_sequence(seed, split, i))) for i in range(n)]
         parts = [render_rooms(self.params[s:s + chunk], self.H, self.W, device=device) for s in range(0, n, chunk)]
