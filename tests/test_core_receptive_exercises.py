@@ -119,3 +119,9 @@ def test_tests_passed_says_whose_code_ran(monkeypatch, capsys):
     done(8, 3)
     tests_passed(done, what="output size")
     assert capsys.readouterr().out == "output size passed on your code\n"
+
+
+def test_the_sandbox_marks_grading_where_exercises_look():
+    from course_lib.core import exercises, sandbox
+
+    assert sandbox.GRADING_MARKER == exercises.GRADING_MARKER

@@ -27,10 +27,16 @@ import os
 import types
 from collections.abc import Callable
 
+# Made by the grading sandbox (course_lib.core.sandbox) and read-only inside it: a submission that clears
+# NBGRADER_EXECUTION to bring back the reference fallback is still graded as graded.
+GRADING_MARKER = "/.convnet-grading"
+
 
 def is_grading() -> bool:
-    """True while nbgrader executes the notebook to grade or validate it."""
-    return os.environ.get("NBGRADER_EXECUTION", "").strip().lower() in {"autograde", "validate"}
+    """True while nbgrader executes the notebook to grade or validate it (or the grading sandbox runs it)."""
+    if os.environ.get("NBGRADER_EXECUTION", "").strip().lower() in {"autograde", "validate"}:
+        return True
+    return os.path.isdir(GRADING_MARKER)
 
 
 def exercise(student: Callable, *, reference: Callable, name: str | None = None) -> Callable:

@@ -35,7 +35,6 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets import Integer
 
 STOPPED = "GradingLimit"
-GRADING_MARKER = "/.convnet-grading"  # made by course_lib.core.sandbox, read-only inside the sandbox
 
 
 def _error(evalue: str) -> NotebookNode:
@@ -198,10 +197,8 @@ def original(qualname: str):
     module = importlib.util.module_from_spec(fresh)
     module.__package__ = module_name.rpartition(".")[0] if not spec.submodule_search_locations else module_name
     fresh.loader.exec_module(module)
-    if module_name == "course_lib.core.exercises" and os.path.isdir(GRADING_MARKER):
-        # In the sandbox a directory the kernel can't remove says that this is grading, whatever the submission
-        # did to os.environ["NBGRADER_EXECUTION"] (which would bring back the reference fallback).
-        module.is_grading = lambda: True
+    # (course_lib.core.exercises.is_grading itself reads the sandbox's marker directory, which the kernel cannot
+    # remove, so clearing os.environ["NBGRADER_EXECUTION"] does not bring back the reference fallback.)
     if not hasattr(module, attribute):
         raise ValueError(f"{module_name} has no attribute {attribute!r}")
     sys.modules.pop(fresh.name, None)

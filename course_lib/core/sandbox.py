@@ -47,6 +47,8 @@ from dataclasses import dataclass
 
 KERNEL_NAME = "convnet-sandbox"
 RUNTIME_PREFIX = "convnet-grade-"
+# The directory whose presence tells course_lib.core.exercises.is_grading() that this is grading; the same
+# constant as there (this file runs as a stdlib-only script, so it cannot import it; a test checks they agree).
 GRADING_MARKER = "/.convnet-grading"
 COURSE_ROOT = pathlib.Path(__file__).resolve().parents[2]
 LAUNCHER = pathlib.Path(__file__).resolve()  # this file, run as a script (stdlib only on that path)
