@@ -222,7 +222,7 @@ def tampering(notebook) -> list[str]:
 
     Examples
     --------
-    >>> nb = {"cells": [{"cell_type": "code", "source": "import torch\ntorch.testing.assert_close = print"}]}
+    >>> nb = {"cells": [{"cell_type": "code", "source": "import torch\\ntorch.testing.assert_close = print"}]}
     >>> tampering(nb)
     ['assigns torch.testing.assert_close']
     """
