@@ -18,6 +18,7 @@ from torch import nn
 import course_lib.colorization as col
 import course_lib.depth as dp
 import course_lib.pose as pose
+import course_lib.restoration as rest
 import course_lib.segmentation as seg
 from course_lib.core import (
     check_model_input,
@@ -174,6 +175,29 @@ ROWS = [
      ValueError, r"pred must have shape \(B, 3, H, W\); got \(1, 2, 4, 4\)"),
     ("nyu_depth_v2/missing-folder", lambda tmp: dp.nyu_depth_v2(tmp / "nyu", split="train"), FileNotFoundError,
      r"nyu.*datasets/nyu_depth_v2/README.md"),
+    # ---- restoration
+    ("psnr/nan", lambda tmp: rest.psnr(nan_at((1, 1, 8, 8), (0, 0, 3, 4)), torch.zeros(1, 1, 8, 8)), ValueError,
+     r"x must be finite; it contains 1 NaN or inf values \(first at index \(0, 0, 3, 4\)\)"),
+    ("psnr/shapes", lambda tmp: rest.psnr(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 9)), ValueError,
+     r"x and y must have the same shape; got \(1, 1, 8, 8\) and \(1, 1, 8, 9\)"),
+    ("ssim/too-small", lambda tmp: rest.ssim(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 3, 3)), ValueError,
+     r"x must be at least 11 × 11 pixels for SSIM's 11 × 11 window; got \(1, 1, 3, 3\)"),
+    ("add_gaussian_noise/negative-sigma",
+     lambda tmp: rest.add_gaussian_noise(torch.zeros(1, 1, 8, 8), -5.0, generator=torch.Generator()), ValueError,
+     r"sigma must be ≥ 0 \(in 0-255 units, e.g. 25\), but found -5.0"),
+    ("gaussian_kernel/negative-sigma-in-pixels", lambda tmp: rest.gaussian_kernel(-1.0), ValueError,
+     r"sigma must be ≥ 0 \(in pixels, e.g. 2\), but found -1.0"),
+    ("defocus_kernel/negative-radius", lambda tmp: rest.defocus_kernel(-2), ValueError,
+     r"radius must be ≥ 0 \(in pixels, e.g. 3\), but found -2"),
+    ("blur/even-kernel", lambda tmp: rest.blur(torch.zeros(1, 1, 8, 8), torch.ones(4, 4) / 16), ValueError,
+     r"kernel must have odd sides \(a centre pixel\), but has shape \(4, 4\)"),
+    ("DnCNN/float64", lambda tmp: rest.DnCNN()(torch.zeros(1, 1, 16, 16, dtype=torch.float64)), TypeError,
+     r"y must have the dtype of the model's weights, torch.float32; got torch.float64"),
+    ("DnCNN/0-255", lambda tmp: rest.DnCNN()(torch.full((1, 1, 16, 16), 255.0)), ValueError,
+     r"y must have values in \[-1.0, 2.0\]; got values in \[255, 255\]"),
+    ("read_png_folder/missing", lambda tmp: rest.read_png_folder(tmp / "bsd68"), FileNotFoundError,
+     r"no PNG files in .*bsd68"),
+    ("load_photo/unknown", lambda tmp: rest.load_photo("nope"), ValueError, r"name must be one of .*but found 'nope'"),
 ]
 
 

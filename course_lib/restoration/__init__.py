@@ -14,10 +14,12 @@ on), ``tasks`` (training, checkpoints).
 Lecture: 06_restoration
 """
 
+from course_lib.core import num_params
+
 from . import baselines, plots
 from .compare import format_table, paired_difference, run_methods
 from .corruptions import add_gaussian_noise, blur, check_kernel, defocus_kernel, gaussian_kernel, motion_kernel
-from .dncnn import DnCNN, denoise, num_params, residual_loss
+from .dncnn import DnCNN, denoise, residual_loss
 from .masks import apply_mask, random_pixel_mask, render_text, stroke_mask, text_mask
 from .metrics import mse, psnr, ssim
 from .nets import RestorationNet, apply_net, receptive_field

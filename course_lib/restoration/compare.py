@@ -14,13 +14,13 @@ Lecture: 06_restoration
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
 import torch
 
 from course_lib.core import check_tensor
+from course_lib.core.stats import paired_t_interval
 
 from .metrics import psnr, ssim
 
@@ -67,14 +67,11 @@ def run_methods(clean: torch.Tensor, corrupted, methods: dict[str, Callable], *,
     return rows
 
 
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-        11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 20: 2.086, 30: 2.042}
-
-
 def paired_difference(a: list[float], b: list[float]) -> dict:
     """Mean of ``a − b`` over paired values with a 95 % t interval: ``{"mean", "low", "high", "n"}``.
 
-    With one pair the interval is infinite (no spread can be measured).
+    With one pair the interval is infinite (no spread can be measured). The interval is
+    :func:`course_lib.core.stats.paired_t_interval` (a handful of photos: too few for a bootstrap).
 
     >>> d = paired_difference([30.0, 31.0, 29.0], [29.0, 30.5, 28.0])
     >>> round(d["mean"], 3), round(d["low"], 3), round(d["high"], 3)
@@ -82,18 +79,10 @@ def paired_difference(a: list[float], b: list[float]) -> dict:
 
     Lecture: 06_restoration
     """
-    if len(a) != len(b) or not a:
+    if len(a) != len(b) or not len(a):
         raise ValueError(f"a and b must be non-empty and of equal length; got {len(a)} and {len(b)}")
-    d = [x - y for x, y in zip(a, b)]
-    n = len(d)
-    mean = sum(d) / n
-    if n == 1:
-        return {"mean": mean, "low": -math.inf, "high": math.inf, "n": 1}
-    sd = math.sqrt(sum((v - mean) ** 2 for v in d) / (n - 1))
-    dof = n - 1
-    t = _T95.get(dof) or _T95[max(k for k in _T95 if k <= dof)]
-    half = t * sd / math.sqrt(n)
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
+    mean, low, high = paired_t_interval(list(a), list(b))
+    return {"mean": mean, "low": low, "high": high, "n": len(a)}
 
 
 def format_table(rows: dict[str, dict], *, title: str = "") -> str:

@@ -31,11 +31,12 @@ def _check_images(x: torch.Tensor, name: str = "x", *, unit: bool = True) -> tor
                         min_value=0.0 if unit else None, max_value=1.0 if unit else None)
 
 
-def _check_sigma(sigma, name: str = "sigma") -> float:
+def _check_sigma(sigma, name: str = "sigma", *, unit: str = "in 0-255 units, e.g. 25") -> float:
+    """A finite number ≥ 0; the message names its unit (noise σ in 0-255 units, kernel sizes in pixels)."""
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)):
-        raise TypeError(f"{name} must be a number (in 0-255 units), but found {type(sigma).__name__}")
+        raise TypeError(f"{name} must be a number ({unit}), but found {type(sigma).__name__}")
     if not math.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"{name} must be ≥ 0 (in 0-255 units, e.g. 25), but found {sigma}")
+        raise ValueError(f"{name} must be ≥ 0 ({unit}), but found {sigma}")
     return float(sigma)
 
 
@@ -95,7 +96,7 @@ def gaussian_kernel(sigma: float, *, size: int | None = None) -> torch.Tensor:
 
     Lecture: 06_restoration
     """
-    sigma = _check_sigma(sigma)
+    sigma = _check_sigma(sigma, unit="in pixels, e.g. 2")
     if sigma == 0:
         raise ValueError("sigma must be > 0 pixels for a Gaussian kernel, but found 0")
     size = _check_size(2 * math.ceil(3 * sigma) + 1 if size is None else size)
@@ -111,7 +112,7 @@ def defocus_kernel(radius: float, *, size: int | None = None) -> torch.Tensor:
 
     Lecture: 06_restoration
     """
-    radius = _check_sigma(radius, "radius")
+    radius = _check_sigma(radius, "radius", unit="in pixels, e.g. 3")
     size = _check_size(2 * math.ceil(radius) + 1 if size is None else size)
     sub = (torch.arange(4 * size, dtype=torch.float64) + 0.5) / 4 - size / 2  # sub-pixel centres, (4·size,)
     inside = (sub[:, None] ** 2 + sub[None, :] ** 2 <= max(radius, 0.5) ** 2).double()  # (4·size, 4·size)
@@ -126,7 +127,7 @@ def motion_kernel(length: float, angle: float, *, size: int | None = None) -> to
 
     Lecture: 06_restoration
     """
-    length = _check_sigma(length, "length")
+    length = _check_sigma(length, "length", unit="in pixels, e.g. 11")
     if not math.isfinite(angle):
         raise ValueError(f"angle must be finite (degrees), but found {angle}")
     size = _check_size(2 * math.ceil(length / 2) + 1 if size is None else size)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib.core import check_positive_int, check_tensor
+from course_lib.core import check_model_input, check_positive_int, check_tensor
 
 
 class DnCNN(nn.Module):
@@ -62,7 +62,8 @@ class DnCNN(nn.Module):
 
     def noise(self, y: torch.Tensor) -> torch.Tensor:
         """f(y): the predicted noise, Tensor[N, C, H, W] (in the image's [0, 1] units, σ/255 scale)."""
-        check_tensor(y, "y", dims="N C H W", shape=(None, self.channels, None, None), dtype="float", finite=True)
+        check_model_input(y, "y", self, dims="N C H W", shape=(None, self.channels, None, None),
+                          min_value=-1.0, max_value=2.0)  # noisy images overshoot [0, 1]; 0..255 does not pass
         return self.body(y)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
@@ -83,11 +84,6 @@ def residual_loss(noise_net, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     Lecture: 06_restoration
     """
     return torch.mean((noise_net(y) - (y - x)) ** 2)
-
-
-def num_params(model: nn.Module) -> int:
-    """Number of trainable parameters. Lecture: 06_restoration"""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 @torch.no_grad()

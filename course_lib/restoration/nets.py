@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib.core import check_positive_int, check_tensor
+from course_lib.core import check_model_input, check_positive_int, check_tensor, receptive
 
 
 def dilations(depth: int) -> list[int]:
@@ -45,8 +45,9 @@ def dilations(depth: int) -> list[int]:
 
 
 def receptive_field(depth: int) -> int:
-    """Side of the receptive field of ``RestorationNet(depth=depth)`` in pixels. Lecture: 06_restoration"""
-    return 1 + 2 * sum(dilations(depth))
+    """Side of the receptive field of ``RestorationNet(depth=depth)`` in pixels: its 3 × 3 layers with
+    :func:`dilations`, through :func:`course_lib.core.receptive.receptive_field`. Lecture: 06_restoration"""
+    return receptive.receptive_field([(3, 1, d, d) for d in dilations(depth)])[0]
 
 
 class RestorationNet(nn.Module):
@@ -91,7 +92,8 @@ class RestorationNet(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        check_tensor(y, "y", dims="N C H W", shape=(None, self.channels, None, None), dtype="float", finite=True)
+        check_model_input(y, "y", self, dims="N C H W", shape=(None, self.channels, None, None),
+                          min_value=-1.0, max_value=2.0)  # noisy images overshoot [0, 1]; 0..255 does not pass
         if self.extra:
             if mask is None:
                 raise ValueError("this RestorationNet is mask-aware (extra=1): call it as net(y, mask)")

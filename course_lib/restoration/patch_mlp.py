@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.core import check_positive_int, check_tensor
+from course_lib.core import check_model_input, check_positive_int, check_tensor
 
 
 def _pad_to_grid(x: torch.Tensor, patch: int, stride: int) -> tuple[torch.Tensor, int, int]:
@@ -115,7 +115,8 @@ class PatchMLP(nn.Module):
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         """Denoise patches: Tensor[N, C, P, P] → Tensor[N, C, P, P] (not clipped)."""
         P, C = self.patch, self.channels
-        check_tensor(y, "y", dims="N C P P", shape=(None, C, P, P), dtype="float")
+        # noisy images overshoot [0, 1]; 0..255 does not pass
+        check_model_input(y, "y", self, dims="N C P P", shape=(None, C, P, P), min_value=-1.0, max_value=2.0)
         N = y.shape[0]
         out = self.mlp(((y - 0.5) / 0.2).reshape(N, C * P * P))  # (N, C·P²)
         return out.reshape(N, C, P, P) * 0.2 + 0.5

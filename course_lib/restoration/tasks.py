@@ -28,6 +28,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from course_lib.core import check_choice, fit, load_checkpoint, save_checkpoint
+from course_lib.core import load_model as core_load_model
 from course_lib.core.checkpoints import checkpoint_path
 
 from .corruptions import add_gaussian_noise
@@ -172,10 +173,7 @@ def load_model(kind: str, *, path: str | pathlib.Path | None = None, device: tor
     eval mode on ``device``. Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
     path = checkpoint_path(f"restoration-{kind}") if path is None else pathlib.Path(path)
-    meta = load_checkpoint(path, task=f"restoration-{kind}")
-    model = build_model(kind, cfg=meta["config"])
-    load_checkpoint(path, model, task=f"restoration-{kind}")
-    return model.to(device).eval(), meta
+    return core_load_model(path, lambda cfg: build_model(kind, cfg=cfg), task=f"restoration-{kind}", device=device)
 
 
 def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,
