@@ -26,10 +26,18 @@ from __future__ import annotations
 import pathlib
 
 import torch
-from torch import nn
 from torch.utils.data import DataLoader
 
-from course_lib.core import check_choice, checkpoint_path, fit, load_checkpoint, save_checkpoint, seed_everything
+from course_lib.core import (
+    check_choice,
+    checkpoint_path,
+    fit,
+    get_device,
+    load_model,
+    round_to_half,
+    save_checkpoint,
+    seed_everything,
+)
 
 from .losses import labels_loss, normals_loss, scale_invariant_loss
 from .metrics import depth_metrics, label_metrics, normal_metrics
@@ -185,7 +193,7 @@ def baseline_predictions(train_set: SyntheticRooms, n: int) -> dict:
     }
 
 
-def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device | str = "cpu",
+def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device | str | None = None,
                   progress: bool = False) -> tuple[MultiScaleNet, dict]:
     """Load the shipped checkpoint ``depth-<variant>`` if present, else train that variant now with ``cfg``.
 
@@ -198,7 +206,7 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
     Returns
     -------
     model : MultiScaleNet
-        In eval mode, on ``device``.
+        In eval mode, on ``device`` (default: :func:`course_lib.get_device`, which honours ``COURSE_DEVICE``).
     info : dict
         ``source`` ("checkpoint" or "trained now"), ``config`` (the settings it was trained with: build the
         matching test split from ``n_test``, ``size`` and ``seed``), ``metrics``, ``command``, ``seed``.
@@ -207,14 +215,13 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
     """
     check_choice(name, "name", tuple(f"depth-{v}" for v in VARIANTS))
     scales = VARIANTS[name.split("-")[1]]
+    device = torch.device(device) if device is not None else get_device()
     path = checkpoint_path(name)
     if path.is_file():
-        meta = load_checkpoint(path, task=name)
-        model = build_model(meta["config"], scales)
-        load_checkpoint(path, model, task=name)
+        model, meta = load_model(path, lambda config: build_model(config, scales), task=name, device=device)
         info = {"source": "checkpoint", "config": meta["config"], "metrics": meta["metrics"],
                 "command": meta["command"], "seed": meta["seed"]}
-        return model.to(device).eval(), info
+        return model, info
     train_set = SyntheticRooms("train", cfg["n_train"], cfg["size"], seed)
     test_set = SyntheticRooms("test", cfg["n_test"], cfg["size"], seed)
     model, history = train_model(scales, train_set, cfg=cfg, seed=seed, device=device, progress=progress)
@@ -223,21 +230,10 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
     return model.eval(), info
 
 
-@torch.no_grad()
-def _round_to_half(model: nn.Module) -> nn.Module:
-    """Round floating weights through float16 as ``save_checkpoint(half=True)`` stores them."""
-    for v in model.state_dict().values():
-        if v.is_floating_point():
-            v.copy_(v.half().to(v.dtype))
-    return model
-
-
 def train_depth(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
     """``python -m course_lib.train depth``: train the variants named in ``cfg["variants"]`` (comma-separated
     subset of ``VARIANTS``) at equal budget, evaluate them on the synthetic test split, and save
     ``depth-<variant>.pt`` in ``out_dir``. Lecture: 05_depth"""
-    from course_lib.core import get_device
-
     device = get_device()
     names = [v.strip() for v in cfg["variants"].split(",") if v.strip()]
     for v in names:
@@ -247,7 +243,7 @@ def train_depth(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, co
     paths = []
     for v in names:
         model, history = train_model(VARIANTS[v], train_set, cfg=cfg, seed=seed, device=device, desc=v)
-        model = _round_to_half(model.cpu())
+        model = round_to_half(model.cpu())
         metrics = evaluate(model, test_set)
         metrics["train_seconds"] = history["seconds"]
         metrics["final_loss"] = history["epoch_loss"][-1]

@@ -27,7 +27,7 @@ import pathlib
 import torch
 from torch.utils.data import DataLoader
 
-from course_lib.core import check_choice, fit, load_checkpoint, save_checkpoint
+from course_lib.core import check_choice, fit, get_device, load_checkpoint, round_to_half, save_checkpoint
 from course_lib.core import load_model as core_load_model
 from course_lib.core.checkpoints import checkpoint_path
 
@@ -183,8 +183,6 @@ def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Pa
 
     Lecture: 06_restoration
     """
-    from course_lib.core import get_device
-
     device = get_device()
     kinds = [k.strip() for k in cfg["models"].split(",") if k.strip()]
     for k in kinds:
@@ -192,11 +190,7 @@ def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Pa
     paths = []
     for kind in kinds:
         model, history = train_model(kind, cfg=cfg, seed=seed, device=device)
-        model.cpu().eval()
-        with torch.no_grad():  # evaluate the weights exactly as the float16 checkpoint will store them
-            for v in model.state_dict().values():
-                if v.is_floating_point():
-                    v.copy_(v.half().to(v.dtype))
+        round_to_half(model.cpu().eval())  # evaluate the weights exactly as the float16 checkpoint will store them
         metrics = evaluate(kind, model, crop=cfg["eval_crop"])
         metrics["final_loss"] = history["epoch_loss"][-1]
         metrics["train_minutes"] = history["seconds"] / 60
