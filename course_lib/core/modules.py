@@ -26,7 +26,7 @@ def round_to_half(model: nn.Module) -> nn.Module:
     """Round floating weights and buffers through float16 in place, as ``save_checkpoint(..., half=True)``
     stores them, so that the metrics recorded in a checkpoint are those of the weights it holds. Returns ``model``.
 
-    >>> m = nn.Linear(1, 1); _ = m.weight.data.fill_(0.1); float(round_to_half(m).weight)
+    >>> m = nn.Linear(1, 1); _ = m.weight.data.fill_(0.1); float(round_to_half(m).weight.detach())
     0.0999755859375
     """
     for v in model.state_dict().values():
