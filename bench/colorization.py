@@ -6,6 +6,10 @@ Run: ``.venv/bin/python bench/colorization.py`` (about a minute on a laptop CPU)
 * Quality: for each checkpoint ``colorization-{l2,class,rebal}.pt``, re-evaluated on the synthetic test split it
   records (AuC plain and class-rebalanced, mean chroma and HSV saturation of the ambiguous objects), next to the
   grey baseline (ab = 0) and the ground truth. Missing checkpoints are reported as missing.
+* Intervals: the AuC differences lecture 07 discusses (class − l2, rebal − l2, rebal − class), plain and
+  rebalanced, with 95 % paired bootstrap intervals over the test scenes (``per_image_auc`` and ``bootstrap_auc``,
+  as in the lecture), on the whole test split the checkpoints were scored on and on its first scenes, which are
+  the lecture's own fast-profile test split (a scene depends only on the seed, the split and its index).
 * Speed: ``course_lib.colorization.rgb_to_lab`` on a batch of fast-profile scenes and on a real photo, against
   scikit-image's ``rgb2lab`` on the same pixels (float32 for both); ratio = scikit-image time / torch time. On a
   CUDA machine the torch timing runs on the GPU as well.
@@ -26,9 +30,31 @@ import course_lib  # noqa: E402
 import course_lib.colorization as col  # noqa: E402
 from course_lib.core import checkpoint_path, load_checkpoint, time_fn  # noqa: E402
 
+PAIRS = (("class", "l2"), ("rebal", "l2"), ("rebal", "class"))  # the differences lecture 07 reads, a − b
+
+
+def intervals(preds: dict, rgb: torch.Tensor, rows: dict) -> dict:
+    """AuC differences of ``PAIRS`` with 95 % paired bootstrap intervals over the scenes ``rgb`` (Tensor[N, 3, H, W]).
+
+    The rebalancing weights come from the evaluated scenes' own prior, as in ``color_metrics``; ``rows`` holds
+    ``color_metrics`` of the same predictions, which the per-image shares must add up to. Returns
+    ``{"auc": [...], "auc_rebal": [...]}``, one ``{"a", "b", "diff", "low", "high"}`` per pair.
+    """
+    bins = col.ab_bins()
+    _, ab = col.split_lab(rgb)  # (N, 2, H, W)
+    w = col.inverse_prior_weights(ab, bins, col.empirical_prior(ab, bins))  # (N, H, W)
+    out = {}
+    for metric, weights in (("auc", None), ("auc_rebal", w)):
+        shares = {k: col.per_image_auc(preds[k], ab, weights=weights) for k in col.KINDS}
+        for k, (S, W) in shares.items():  # the shares add up to the table's AuC
+            assert abs(float(S.sum() / W.sum()) - rows[k][metric]) < 1e-5, (k, metric, float(S.sum() / W.sum()))
+        ci = col.bootstrap_auc(shares, PAIRS)  # 2000 resamples, seed 0, 95 %
+        out[metric] = [{"a": a, "b": b, "diff": d, "low": lo, "high": hi} for (a, b), (d, lo, hi) in ci.items()]
+    return out
+
 
 def quality() -> dict:
-    rows, info = {}, {}
+    rows, info, preds = {}, {}, {}
     test_set = None
     for kind in col.KINDS:
         path = checkpoint_path(f"colorization-{kind}")
@@ -42,11 +68,27 @@ def quality() -> dict:
         if test_set is None:
             test_set = col.SyntheticColorScenes("test", cfg["n_test"], cfg["size"], meta["seed"])
             info = {"n_test": cfg["n_test"], "size": cfg["size"], "seed": meta["seed"], "T": cfg["T"]}
-        rows[kind] = col.evaluate(model, test_set, T=cfg["T"])
+        # col.evaluate, with the predictions kept for the intervals
+        rgb, mask, _ = test_set.tensors()  # (N, 3, H, W), (N, H, W)
+        preds[kind] = col.predict_full(model, rgb, T=cfg["T"]).cpu()  # (N, 2, H, W)
+        rows[kind] = col.color_metrics(preds[kind], rgb, mask, col.ab_bins())
         rows[kind]["command"] = meta["command"]
-    if test_set is not None:
-        rows["grey"] = col.evaluate(None, test_set)
-    return {"test_split": info, "models": rows}
+    if test_set is None:
+        return {"test_split": info, "models": rows}
+    rows["grey"] = col.evaluate(None, test_set)
+    out = {"test_split": info, "models": rows, "bootstrap": {"n": 2000, "seed": 0, "level": 0.95, "unit": "scene"}}
+    if all(k in preds for k in col.KINDS):
+        rgb, mask, _ = test_set.tensors()
+        out["intervals"] = {"n_scenes": len(rgb), **intervals(preds, rgb, rows)}
+        # Lecture 07's own split: the fast profile's test scenes (seed 0), the first n of ours if seed and size match.
+        lec = course_lib.settings("colorization", "fast")
+        if info["seed"] == 0 and info["size"] == lec["size"] and lec["n_test"] < len(rgb):
+            n = lec["n_test"]
+            assert torch.equal(col.SyntheticColorScenes("test", n, lec["size"], 0).rgb8, test_set.rgb8[:n])
+            sub = {k: col.color_metrics(preds[k][:n], rgb[:n], mask[:n], col.ab_bins()) for k in col.KINDS}
+            out["lecture_split"] = {"n_scenes": n, "models": sub,
+                                    **intervals({k: preds[k][:n] for k in col.KINDS}, rgb[:n], sub)}
+    return out
 
 
 def lab_speed(device: torch.device) -> dict:
@@ -92,6 +134,30 @@ def main() -> None:
             ratio = r["chroma_objects"] / l2["chroma_objects"]
             lines += ["", f"Rebalanced vs L2: chroma of the ambiguous objects ×{ratio:.2f}, "
                       f"rebalanced AuC {r['auc_rebal'] - l2['auc_rebal']:+.3f}, plain AuC {r['auc'] - l2['auc']:+.3f}."]
+        if "intervals" in q:
+            splits = [("intervals", f"all {q['intervals']['n_scenes']} test scenes")]
+            if "lecture_split" in q:
+                splits.append(("lecture_split", f"first {q['lecture_split']['n_scenes']}, lecture 07's split"))
+            lines += ["", "### AuC differences with 95 % paired bootstrap intervals over the test scenes", "",
+                      "Difference a − b [2.5 %, 97.5 %] of 2000 resamples of the scenes (the same resamples for "
+                      "every model). Rebalanced AuC weights each pixel by 1 / prior of its true colour bin, the "
+                      "prior being that of the scenes evaluated, so it is recomputed on the lecture's subset.", "",
+                      "| a − b | " + " | ".join(f"{m} ({label})" for _, label in splits
+                                                for m in ("AuC", "rebalanced AuC")) + " |",
+                      "|---" * (1 + 2 * len(splits)) + "|"]
+            for i, (a, b) in enumerate(PAIRS):
+                cells = []
+                for key, _ in splits:
+                    for metric in ("auc", "auc_rebal"):
+                        c = q[key][metric][i]
+                        assert (c["a"], c["b"]) == (a, b), (c, a, b)
+                        cells.append(f"{c['diff']:+.3f} [{c['low']:+.3f}, {c['high']:+.3f}]")
+                lines.append(f"| {a} − {b} | " + " | ".join(cells) + " |")
+            if "lecture_split" in q:
+                sub = q["lecture_split"]["models"]
+                lines += ["", f"On the first {q['lecture_split']['n_scenes']} scenes: AuC "
+                          + ", ".join(f"{k} {sub[k]['auc']:.3f}" for k in col.KINDS) + "; rebalanced AuC "
+                          + ", ".join(f"{k} {sub[k]['auc_rebal']:.3f}" for k in col.KINDS) + "."]
     else:
         lines.append("No checkpoints found: run `python -m course_lib.train colorization` first.")
     lines += ["", "## rgb_to_lab (torch) vs scikit-image rgb2lab", "",
