@@ -306,3 +306,37 @@ def test_d_endless_loop_is_stopped_by_the_notebook_time_limit(graded):
     assert "not run: the time limit" in html, "the cells after the loop must say why they did not run"
     assert gradebook_scores(course, LECTURE)[("looper", "test_conv_output_size")] == 0.0
     assert gradebook_scores(course, LECTURE)[("ada", "test_conv_output_size")] == 2.0
+
+
+def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
+    """The idle hang seen once (autograde stalled after its last cell): a kernel whose shutdown never completes
+    is killed after BoundedExecute.shutdown_timeout, and the executor lets go of it."""
+    import asyncio
+    import types
+
+    from course_lib.core.grading import BoundedExecute
+
+    kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+
+    class StalledManager:  # the parts of a KernelManager nbclient's cleanup calls
+        provisioner = types.SimpleNamespace(process=kernel)
+
+        async def is_alive(self):
+            return True
+
+        async def shutdown_kernel(self, now=False):
+            await asyncio.Event().wait()  # never set: the stop never completes
+
+        async def cleanup_resources(self, restart=False):
+            pass
+
+    executor = BoundedExecute(shutdown_timeout=1)
+    assert executor.shutdown_kernel == "immediate", "no graceful wait for the student's atexit code"
+    executor.km, executor.kc = StalledManager(), None
+    try:
+        executor._cleanup_kernel()  # what nbclient calls once the last cell is done
+        assert kernel.poll() is not None, "the stalled kernel is still running"
+        assert executor.km is None
+    finally:
+        kernel.kill()
+        kernel.wait()

@@ -4,7 +4,10 @@
   wall-time limit for the whole notebook, not only per cell. When the time is up or the kernel dies (memory or
   process limit, a crash), the kernel is killed and every cell not reached gets an error output that says why,
   so its test cells earn 0 and the feedback shows one clear line; grading goes on with the next student.
-  Outputs are capped per cell, so a student printing in a loop can't exhaust the grader's memory.
+  Outputs are capped per cell, so a student printing in a loop can't exhaust the grader's memory. Once the
+  notebook is done the kernel is stopped at once (no graceful wait for its ``atexit`` code), and a stop that
+  hangs is cut short after ``shutdown_timeout`` seconds by killing the kernel's process: a stalled kernel can
+  cost a student's own cells their time, never the class's grading.
 * :class:`HideHiddenTests` (feedback) removes each ``### BEGIN HIDDEN TESTS`` region from the graded test cells
   and reduces the error output of such a cell to its exception line (the assert message written for the
   student), since a full traceback would quote the hidden line that failed. Student cells are left alone even if
@@ -18,6 +21,7 @@ Lecture: 00_welcome (how exercises are graded)
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import importlib.util
 import json
@@ -32,7 +36,7 @@ from jupyter_core.paths import jupyter_runtime_dir
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, Execute
-from traitlets import Integer
+from traitlets import Enum, Integer
 
 STOPPED = "GradingLimit"
 
@@ -47,6 +51,11 @@ class BoundedExecute(Execute):
     notebook_timeout = Integer(1800, help="Wall time (s) for the whole notebook; cells not reached get 0.").tag(
         config=True)
     max_output_chars = Integer(200_000, help="Characters of text output kept per cell.").tag(config=True)
+    shutdown_timeout = Integer(20, help="Seconds the kernel may take to stop; then its process is killed.").tag(
+        config=True)
+    # Every output is in once the last cell has replied: a graceful shutdown would only run the student's atexit
+    # code, and wait for it.
+    shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
 
     def create_kernel_manager(self):
         # jupyter_client would put the connection file (and the ipc sockets beside it) in the system's temporary
@@ -71,12 +80,41 @@ class BoundedExecute(Execute):
     def _stop(self, reason: str) -> None:
         self._stopped = reason
         self.log.warning("stopping this submission: %s", reason)
-        try:  # the kernel's death takes the sandbox's PID namespace, fork bombs included, with it
-            from jupyter_core.utils import run_sync  # noqa: PLC0415
+        # the kernel's death takes the sandbox's PID namespace, fork bombs included, with it
+        self._bounded(lambda: self.km.shutdown_kernel(now=True), "stop after " + reason)
 
-            run_sync(self.km.shutdown_kernel)(now=True)
-        except Exception as exc:  # noqa: BLE001 (already dead, or its manager gone: nothing left to stop)
-            self.log.debug("kernel shutdown after stop: %s", exc)
+    def _cleanup_kernel(self) -> None:
+        # nbclient's cleanup, run when the notebook is done (NotebookClient binds its own at class creation).
+        self._bounded(super()._async_cleanup_kernel, "shutdown")
+
+    def _bounded(self, stop, what: str) -> None:
+        """Run ``stop`` (a coroutine function, or one returning an awaitable or None) for at most
+        ``shutdown_timeout`` seconds; past that, or if it fails, kill the kernel's process and drop the client."""
+        from jupyter_core.utils import run_sync  # noqa: PLC0415
+
+        km = self.km
+
+        async def bounded() -> bool:
+            result = stop()
+            if not (asyncio.iscoroutine(result) or isinstance(result, asyncio.Future)):
+                return True
+            task = asyncio.ensure_future(result)
+            done, _ = await asyncio.wait({task}, timeout=self.shutdown_timeout)
+            if done:
+                task.result()  # its exception, if any
+                return True
+            task.cancel()  # not awaited: a cancellation that hangs as well must not hang grading
+            return False
+
+        try:
+            if run_sync(bounded)():
+                return
+            self.log.warning("kernel %s took over %s s: killing its process", what, self.shutdown_timeout)
+        except Exception as exc:  # noqa: BLE001 (already dead, or its manager gone: make sure, then go on)
+            self.log.debug("kernel %s: %s", what, exc)
+        kill_kernel_process(km)
+        if what == "shutdown":
+            self.kc = self.km = None
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.source.strip():
@@ -119,6 +157,19 @@ class BoundedExecute(Execute):
                 if not any(o.get("text") == note for o in outs):
                     outs.append(NotebookNode(output_type="stream", name="stderr", text=note))
         return out
+
+
+def kill_kernel_process(km) -> bool:
+    """SIGKILL the process a kernel manager started (the bwrap sandbox or the bare kernel); True if one was."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is None or process.poll() is not None:
+        return False
+    process.kill()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a process stuck in the kernel (D state): nothing more a grader can do
+        pass
+    return True
 
 
 class HideHiddenTests(ClearHiddenTests):
