@@ -28,6 +28,7 @@ TASKS = {
     "pose": "course_lib.pose.joint:train_pose",
     "pose-control": "course_lib.pose.joint:train_pose_control",
     "localization": "course_lib.pose.localization:train_localization",
+    "localization-dropout": "course_lib.pose.localization:train_dropout_study",
     "fcn": "course_lib.segmentation.tasks:train_fcn",
     "depth": "course_lib.depth.tasks:train_depth",
     "restoration": "course_lib.restoration.tasks:train_restoration",
@@ -36,7 +37,10 @@ TASKS = {
 
 
 # A task that shares another task's profile row (so that its --set overrides mean the same).
-PROFILE_ROW = {"pose-control": "pose"}
+PROFILE_ROW = {"pose-control": "pose", "localization-dropout": "localization"}
+
+# Checkpoints whose name does not start with the task that makes them.
+MADE_BY = {"pose-detector-extra": "pose-control"}
 
 
 def parse_override(item: str, cfg: dict) -> tuple[str, object]:

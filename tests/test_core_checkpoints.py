@@ -49,6 +49,11 @@ def test_refuses_mismatched_shapes(tmp_path):
 def test_missing_file_says_how_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"Make it with `python -m course_lib.train fcn`"):
         load_checkpoint(tmp_path / "nope.pt", task="fcn-8s")
+    # The task named is the one that writes the file, also where its name is longer than one word.
+    for task, made_by in (("localization-dropout-spatial-s1", "localization-dropout"),
+                          ("localization-longer16", "localization"), ("pose-detector-extra", "pose-control")):
+        with pytest.raises(FileNotFoundError, match=rf"Make it with `python -m course_lib.train {made_by}`"):
+            load_checkpoint(tmp_path / "nope.pt", task=task)
 
 
 def test_corrupt_or_foreign_file(tmp_path):

@@ -342,8 +342,7 @@ def _mirror_reference(namespace, test_source, monkeypatch):
                 monkeypatch.setattr(module, key, mirror)
 
 
-# 03_localization's test cells are maintained elsewhere and do not take their helpers from original() yet.
-NOT_HARDENED = {"03_localization"}
+NOT_HARDENED: set[str] = set()  # lectures whose test cells do not take their helpers from original() yet
 H_CASES = [pytest.param(*case, tamper, id=f"{case[2]}: {case[3]}, {tamper.__name__.strip('_')}",
                         marks=[pytest.mark.xfail(reason="test cells not hardened against (h) yet")]
                         if case[0] in NOT_HARDENED else [])

@@ -66,8 +66,8 @@ def test_bad_shapes_say_what_came():
     fine = FineModel(9, in_channels=8, width=4)
     with pytest.raises(ValueError, match=r"crops must have shape \(N, 8, R, R\); got \(18, 3, 6, 6\)"):
         fine(torch.rand(18, 3, 6, 6), joints_per_image=9)
-    with pytest.raises(ValueError, match=r"fine.in_channels must be 3 for shared_features=False, but found 8"):
-        Cascade(net, fine, shared_features=False)
+    with pytest.raises(ValueError, match=r"fine.in_channels must be 2 · coarse.width = 8, but found 3"):
+        Cascade(net, FineModel(9, in_channels=3, width=4), shared_features=False)
     with pytest.raises(ValueError, match=r"coarse_target must have shape \(2, 9, 4, 4\); got \(2, 9, 8, 8\)"):
         cascade_loss(torch.rand(2, 9, 4, 4), torch.rand(2, 9, 8, 8), torch.rand(2, 9, 6, 6), torch.rand(2, 9, 6, 6))
 
@@ -169,7 +169,7 @@ def test_fine_model_is_siamese():
 def test_cascade_output_is_within_the_crop(shared):
     torch.manual_seed(0)
     coarse = CoarseModel(9, pooling=16, width=4)
-    cascade = Cascade(coarse, FineModel(9, in_channels=8 if shared else 3, width=4), crop=24, samples=12,
+    cascade = Cascade(coarse, FineModel(9, in_channels=8, width=4), crop=24, samples=12,
                       shared_features=shared).eval()
     images = torch.rand(3, 3, 64, 64)
     with torch.no_grad():
@@ -233,3 +233,28 @@ def test_cascade_trains_end_to_end():
     loss.backward()
     assert float(coarse.full_res.early[0][0].weight.grad.abs().sum()) > 0
     assert float(cascade.fine.last.weight.grad.abs().sum()) > 0
+
+
+def test_standard_cascade_reads_only_the_rgb_crop_with_its_own_early_layers():
+    # The slides' baseline differs from the shared-feature cascade only in sharing: its own copy of the early
+    # layers (same starting weights, separate parameters) reads the RGB crop, and E_fine never trains the coarse
+    # model.
+    torch.manual_seed(0)
+    coarse = CoarseModel(9, pooling=16, width=4)
+    cascade = Cascade(coarse, FineModel(9, in_channels=8, width=4), crop=24, samples=12, shared_features=False)
+    own = cascade.own_early[0][0][0].weight
+    assert_close(own, coarse.full_res.early[0][0].weight)
+    assert own.data_ptr() != coarse.full_res.early[0][0].weight.data_ptr()
+    images = torch.rand(2, 3, 64, 64)
+    centres = torch.tensor([[[20.0, 20.0]] * 9, [[40.0, 30.0]] * 9])  # (2, 9, 2)
+    crops = cascade.crops(images, centres)
+    assert crops.shape == (18, 8, 12, 12)
+    changed = images.clone()
+    changed[0, :, 40:, 40:] = 0.0  # far outside image 0's crops (x, y in [8, 32))
+    changed[1, :, :5, :] = 1.0  # outside image 1's crops (y in [18, 42))
+    assert_close(cascade.crops(changed, centres), crops)
+    out = cascade(images, centres)
+    loss = (out["fine"] ** 2).sum()  # E_fine alone
+    loss.backward()
+    assert coarse.full_res.early[0][0].weight.grad is None  # the coarse model gets nothing from E_fine
+    assert float(cascade.own_early[0][0][0].weight.grad.abs().sum()) > 0

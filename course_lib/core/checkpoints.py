@@ -30,6 +30,16 @@ def checkpoint_path(name: str) -> pathlib.Path:
     return ROOT / f"{name}.pt"
 
 
+def _made_by(task: str) -> str:
+    """The training task that writes checkpoint ``task``: the longest task name it starts with."""
+    from course_lib.train import MADE_BY, TASKS  # late import: train imports the topic packages, which import core
+
+    if task in MADE_BY:
+        return MADE_BY[task]
+    names = [t for t in TASKS if task == t or task.startswith(t + "-")]
+    return max(names, key=len) if names else task.split("-")[0]
+
+
 def save_checkpoint(
     path: str | os.PathLike,
     model: torch.nn.Module,
@@ -112,7 +122,7 @@ def load_checkpoint(
     path = pathlib.Path(path)
     _check_map_location(map_location)
     if not path.is_file():
-        hint = f" Make it with `python -m course_lib.train {task.split('-')[0]}`." if task else ""
+        hint = f" Make it with `python -m course_lib.train {_made_by(task)}`." if task else ""
         raise FileNotFoundError(f"checkpoint {path} does not exist.{hint}")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)

@@ -40,10 +40,13 @@ TABLE: dict[str, dict[str, dict]] = {
     "localization": {
         "fast": {"n_train": 256, "n_val": 32, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 16,
                  "width": 16, "lr": 2e-3, "p": 0.2, "fine_width": 16, "crop": 24, "samples": 12,
-                 "cascade_epochs": 1, "lam": 1.0},
+                 "cascade_epochs": 1, "lam": 1.0,
+                 # the dropout study (task localization-dropout): few images, many epochs, so that it over-fits
+                 "drop_pooling": 4, "drop_n_train": 64, "drop_epochs": 4, "drop_p": 0.5, "drop_seeds": 2},
         "full": {"n_train": 8000, "n_val": 200, "n_test": 500, "size": 128, "epochs": 30, "batch_size": 32,
                  "width": 64, "lr": 1e-3, "p": 0.2, "fine_width": 32, "crop": 48, "samples": 24,
-                 "cascade_epochs": 10, "lam": 1.0},
+                 "cascade_epochs": 10, "lam": 1.0,
+                 "drop_pooling": 4, "drop_n_train": 1000, "drop_epochs": 100, "drop_p": 0.5, "drop_seeds": 3},
     },
     "fcn": {
         "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16, "lr": 2e-3,

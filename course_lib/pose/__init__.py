@@ -35,7 +35,7 @@ __all__ += [
 ]
 
 # Lecture 03 (efficient localization): the coarse model with more pooling and SpatialDropout, the coarse-to-fine
-# cascade with shared features, localization error and simulated annotators, the `localization` task.
+# cascade with shared features, localization error, the `localization` and `localization-dropout` tasks.
 from .cascade import (  # noqa: E402
     Cascade,
     FineModel,
@@ -49,15 +49,15 @@ from .cascade import (  # noqa: E402
 )
 from .coarse import CoarseModel, count_macs, neighbour_correlation, spatial_dropout_reference  # noqa: E402
 from .localization import (  # noqa: E402
-    label_noise,
+    load_dropout_model,
     load_localization,
     localization_error,
-    simulated_annotators,
+    train_dropout_study,
     train_localization,
 )
 
 __all__ += [
     "Cascade", "CoarseModel", "FineModel", "cascade_loss", "count_macs", "crop_boxes", "crop_features", "crop_to_image",
-    "image_to_crop", "image_to_map", "label_noise", "load_localization", "localization_error", "map_to_image",
-    "neighbour_correlation", "simulated_annotators", "spatial_dropout_reference", "train_localization",
+    "image_to_crop", "image_to_map", "load_dropout_model", "load_localization", "localization_error", "map_to_image",
+    "neighbour_correlation", "spatial_dropout_reference", "train_dropout_study", "train_localization",
 ]

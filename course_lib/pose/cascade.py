@@ -15,7 +15,8 @@ Tompson, Goroshin, Jain, LeCun, Bregler, "Efficient Object Localization Using Co
 4. The fine heat map ``G_j`` over the crop is decoded with a sub-pixel argmax and mapped back to input pixels.
 
 Training minimises ``E2 = E1 + λ·E_fine`` (:func:`cascade_loss`). ``shared_features=False`` is the slides'
-"standard cascade" baseline: the fine model re-reads only the RGB crop.
+"standard cascade" baseline: a ConvNet that only samples from the RGB crop, with its own copy of the early
+layers (:meth:`Cascade.crops`), so that the two cascades differ only in sharing.
 
 Coordinates (see :mod:`course_lib.pose.data`): ``(x, y)`` in input pixels, integers at pixel centres. A feature
 map of stride ``s`` has cell ``u`` centred at ``s·u + (s − 1)/2``. ``roi_align(aligned=True)`` puts pixel centres at
@@ -32,8 +33,11 @@ Lecture: 03_localization
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torchvision.ops import roi_align
 
 from course_lib.core import check_positive_int, check_tensor
@@ -199,7 +203,7 @@ class FineModel(nn.Module):
     joints : int
         J.
     in_channels : int
-        Channels of a crop (``2 · coarse.width`` for shared features, 3 for RGB).
+        Channels of a crop: ``2 · coarse.width`` (early features of both resolution banks).
     width : int
         Channels of the hidden layers.
 
@@ -256,7 +260,7 @@ class Cascade(nn.Module):
     ----------
     coarse : CoarseModel
     fine : FineModel
-        ``in_channels`` must be ``2 · coarse.width`` (shared features) or 3 (RGB, ``shared_features=False``).
+        ``in_channels`` must be ``2 · coarse.width``: the fine model reads early features of both banks.
     crop : int
         Crop side in input pixels (24 on 64×64 images: ±12 pixels around the coarse estimate, more than the
         ±8 pixels of a 16× cell).
@@ -264,7 +268,13 @@ class Cascade(nn.Module):
         Samples per crop side R; ``crop`` must be a multiple of it (the fine heat maps' stride is
         ``crop / samples`` input pixels).
     shared_features : bool
-        ``True``: crop the coarse model's early features; ``False``: the standard cascade, RGB crops only.
+        ``True``: crop the coarse model's early features, computed once on the whole image and shared.
+        ``False``: the slides' standard cascade, "a ConvNet that ONLY samples from the RGB": a ``crop × crop``
+        RGB window (one sample per input pixel) goes through the cascade's **own** copy of the early layers
+        (``own_early``, started from the coarse model's weights, then trained separately), whose output is
+        resampled to the same ``R × R`` grid. Same fine model, same layers, same starting point: the only
+        differences are that its features see only the crop, and that they are not shared with (and do not
+        train) the coarse model.
 
     Examples
     --------
@@ -286,12 +296,32 @@ class Cascade(nn.Module):
         check_positive_int(samples, "samples")
         if crop % samples:
             raise ValueError(f"crop must be a multiple of samples={samples}, but found crop={crop}")
-        want = 2 * coarse.width if shared_features else 3
-        if fine.in_channels != want:
-            raise ValueError(f"fine.in_channels must be {want} for shared_features={shared_features}, "
+        if fine.in_channels != 2 * coarse.width:
+            raise ValueError(f"fine.in_channels must be 2 · coarse.width = {2 * coarse.width}, "
                              f"but found {fine.in_channels}")
         self.coarse, self.fine = coarse, fine
+        if not shared_features:
+            # The standard cascade's own early layers: copies of the coarse model's (same architecture, same
+            # starting weights), trained on RGB crops only and never shared with the coarse model.
+            self.own_early = nn.ModuleList([copy.deepcopy(coarse.full_res.early),
+                                            copy.deepcopy(coarse.half_res.early)])
         self.crop, self.samples, self.shared_features = crop, samples, shared_features
+
+    def crops(self, images: torch.Tensor, centres: torch.Tensor, feats: list[torch.Tensor] | None = None
+              ) -> torch.Tensor:
+        """The fine model's input around ``centres``: Tensor[B·J, 2·width, R, R], batch-major.
+
+        ``feats`` are the coarse model's early features of ``images`` (computed here when not given; the
+        standard cascade does not use them).
+        """
+        if self.shared_features:
+            feats = self.coarse.features(images) if feats is None else feats
+            return crop_features(feats, self.coarse.feature_strides, centres, crop=self.crop, size=self.samples)
+        rgb = crop_features([images - 0.5], (1,), centres, crop=self.crop, size=self.crop)  # (B·J, 3, c, c)
+        full, half = self.own_early
+        own = [full(rgb), half(F.avg_pool2d(rgb, 2))]  # (B·J, w, c/2, c/2), (B·J, w, c/4, c/4): zero-padded crop
+        return torch.cat([F.interpolate(f, size=(self.samples, self.samples), mode="bilinear", align_corners=False)
+                          for f in own], dim=1)  # (B·J, 2·w, R, R), sample centres as crop_to_image says
 
     @property
     def fine_stride(self) -> int:
@@ -325,11 +355,7 @@ class Cascade(nn.Module):
             centres = heatmap_argmax(heat.float(), stride=self.coarse.stride, subpixel=True)  # (B, J, 2), no grad
         check_tensor(centres, "centres", dims="B J 2", shape=(B, J, 2), dtype="float")
         centres = centres.detach().to(images.device)
-        if self.shared_features:
-            crops = crop_features(feats, self.coarse.feature_strides, centres, crop=self.crop, size=self.samples)
-        else:
-            crops = crop_features([images - 0.5], (1,), centres, crop=self.crop, size=self.samples)
-        fine = self.fine(crops, joints_per_image=J)  # (B, J, R, R)
+        fine = self.fine(self.crops(images, centres, feats), joints_per_image=J)  # (B, J, R, R)
         uv = heatmap_argmax(fine.float(), stride=1, subpixel=True)  # (B, J, 2) (u, v) in crop samples
         joints = crop_to_image(uv, centres, crop=self.crop, size=self.samples)  # (B, J, 2) input pixels
         return {"coarse": heat, "centres": centres, "fine": fine, "joints": joints}

@@ -1,21 +1,20 @@
-"""Localization error, simulated annotators, and the ``localization`` training task (checkpoints of lecture 03).
+"""Localization error, prediction, and the training tasks behind lecture 03's checkpoints.
 
 Tompson, Goroshin, Jain, LeCun, Bregler, "Efficient Object Localization Using Convolutional Networks", CVPR
 2015, section 5 ("HOW WELL ARE WE DOING?"): the paper reports the mean distance between prediction and truth per
-joint, in pixels, for 4×, 8× and 16× pooling, next to the **label noise** of humans who labelled the same FLIC
+joint, in pixels, for 4×, 8× and 16× pooling, next to the label noise of humans who labelled the same FLIC
 images, and the forward time of coarse, fine and cascade models.
 
 Deviations: distances are pixels of our 64×64 synthetic images, not of FLIC's 320×240 frames, so compare the
-trends (more pooling: larger error, faster; cascade: most of the error recovered) and not the numbers. There is
-no human study: :func:`simulated_annotators` adds human-like noise to the truth, with a per-joint spread
-proportional to the torso size, chosen so that its ordering matches the slides' table (face precise, shoulders
-the most ambiguous, then elbows, then wrists).
+trends and not the numbers. Our labels are exact (the people are drawn from their joints), so there is no label
+noise to measure and no label-noise row; the floor we can measure is the quantisation of a perfect coarse heat map.
 
-``python -m course_lib.train localization`` (:func:`train_localization`) trains, for each pooling factor,
-a coarse model (E1), then its shared-feature cascade and a standard RGB cascade (E2), and saves
-``localization-coarse{p}.pt``, ``localization-cascade{p}.pt`` and ``localization-standard{p}.pt`` with their
-test metrics. The 8× coarse model is also trained with standard dropout, and both dropout variants' validation
-curves are recorded in ``localization-coarse8.pt`` (keys ``curve_spatial_e{k}``, ``curve_standard_e{k}``).
+``python -m course_lib.train localization`` (:func:`train_localization`) trains, for each pooling factor, a
+coarse model (E1); the same model trained ``cascade_epochs`` longer with E1 alone (the equal-budget control of
+the cascade); its shared-feature cascade and a standard cascade (E2, both started from the coarse model). It
+saves ``localization-{coarse,longer,cascade,standard}{p}.pt`` with their test metrics.
+``python -m course_lib.train localization-dropout`` (:func:`train_dropout_study`) trains the dropout study (no
+dropout, standard dropout, SpatialDropout; several seeds) in a setting that over-fits.
 
 Lecture: 03_localization
 """
@@ -47,12 +46,6 @@ from .data import JOINTS, SyntheticPose
 from .detector import heatmap_loss
 from .metrics import heatmap_argmax, joint_distances
 
-# Human label noise per joint as a fraction of the torso size |lhip − rsho| (standard deviation per axis). The
-# slides' FLIC study measured mean errors of 0.65 (face), 2.46 (shoulder), 2.14 (elbow), 1.57 (wrist) pixels;
-# with FLIC's torso of about 60 pixels at that scale this is 1-4 % of the torso. Hips are not in the table and are
-# the hardest to see under clothes: 4 %.
-ANNOTATOR_NOISE = {"face": 0.009, "lsho": 0.033, "lelb": 0.029, "lwri": 0.021, "rsho": 0.033, "relb": 0.029,
-                   "rwri": 0.021, "lhip": 0.032, "rhip": 0.032}
 GROUPS = {"face": ("face",), "shoulder": ("lsho", "rsho"), "elbow": ("lelb", "relb"), "wrist": ("lwri", "rwri")}
 """The slides' table columns: joint groups averaged over left and right."""
 
@@ -94,58 +87,6 @@ def group_errors(errors: torch.Tensor) -> dict[str, float]:
     """Per-joint errors Tensor[9] (course order) → the slides' columns ``{"face", "shoulder", "elbow", "wrist"}``."""
     check_tensor(errors, "errors", dims="J", shape=(len(JOINTS),))
     return {g: float(sum(errors[JOINTS.index(n)] for n in names) / len(names)) for g, names in GROUPS.items()}
-
-
-def simulated_annotators(joints: torch.Tensor, *, n_annotators: int = 5, seed: int = 0, scale: float = 1.0,
-                         torso: torch.Tensor | None = None) -> torch.Tensor:
-    """Several noisy human-like labellings of the same images.
-
-    Annotator ``a`` labels joint ``j`` of image ``b`` at ``truth + bias_a,j + ε``: a personal convention
-    ``bias_a,j ~ N(0, (σ_j/2)²)`` per axis, shared by all of that annotator's images (people disagree on where
-    exactly "the shoulder" is), plus an independent slip ``ε ~ N(0, σ_j²)`` per axis, with ``σ_j =
-    scale · ANNOTATOR_NOISE[j] · torso_b``.
-
-    Parameters
-    ----------
-    joints : Tensor[B, J, 2], float
-        True ``(x, y)`` in input pixels, joints in the order of ``JOINTS``.
-    n_annotators : int
-        A.
-    seed : int
-        The same seed gives the same labels.
-    scale : float
-        Multiplies every σ.
-    torso : Tensor[B], optional
-        Torso sizes in pixels; default ``|lhip − rsho|`` of ``joints``.
-
-    Returns
-    -------
-    Tensor[A, B, J, 2]: each annotator's labels ``(x, y)`` in input pixels.
-
-    Lecture: 03_localization
-    """
-    check_tensor(joints, "joints", dims="B J 2", shape=(None, len(JOINTS), 2), dtype="float")
-    B, J, _ = joints.shape
-    if torso is None:
-        torso = (joints[:, JOINTS.index("lhip")] - joints[:, JOINTS.index("rsho")]).norm(dim=-1)  # (B,)
-    check_tensor(torso, "torso", dims="B", shape=(B,), dtype="float", min_value=0.0)
-    g = torch.Generator().manual_seed(seed)
-    sigma = torch.tensor([ANNOTATOR_NOISE[n] for n in JOINTS]) * scale  # (J,) fraction of torso
-    sigma = sigma[None, :, None] * torso.cpu().float()[:, None, None]  # (B, J, 1) pixels
-    bias = torch.randn(n_annotators, 1, J, 2, generator=g) * 0.5 * sigma.mean(dim=0, keepdim=True)  # (A, 1, J, 2)
-    slip = torch.randn(n_annotators, B, J, 2, generator=g) * sigma  # (A, B, J, 2)
-    return joints.cpu().float()[None] + bias + slip  # (A, B, J, 2)
-
-
-def label_noise(joints: torch.Tensor, **kwargs) -> torch.Tensor:
-    """The "label noise" row: :func:`localization_error` of every simulated annotator, averaged. Tensor[J] pixels.
-
-    Keyword arguments go to :func:`simulated_annotators`.
-
-    Lecture: 03_localization
-    """
-    labels = simulated_annotators(joints, **kwargs)  # (A, B, J, 2)
-    return torch.stack([localization_error(lab, joints.cpu().float()) for lab in labels]).mean(dim=0)  # (J,)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -217,21 +158,26 @@ def with_stride(data: dict[str, SyntheticPose], pooling: int) -> dict[str, Synth
     return out
 
 
-def build_coarse(cfg: dict, pooling: int, dropout: str | None = "spatial") -> CoarseModel:
-    """A :class:`CoarseModel` with the widths of the ``localization`` row ``cfg``."""
-    return CoarseModel(len(JOINTS), pooling=pooling, width=cfg["width"], dropout=dropout, p=cfg["p"])
+def build_coarse(cfg: dict, pooling: int, dropout: str | None = "spatial", *, p: float | None = None) -> CoarseModel:
+    """A :class:`CoarseModel` with the widths of the ``localization`` row ``cfg`` (drop probability ``cfg["p"]``
+    unless ``p`` is given)."""
+    return CoarseModel(len(JOINTS), pooling=pooling, width=cfg["width"], dropout=dropout,
+                       p=cfg["p"] if p is None else p)
 
 
 def build_cascade(cfg: dict, coarse: CoarseModel, *, shared_features: bool = True) -> Cascade:
     """A :class:`Cascade` around ``coarse`` with the fine model and crop of ``cfg``."""
-    fine = FineModel(len(JOINTS), in_channels=2 * coarse.width if shared_features else 3, width=cfg["fine_width"])
+    fine = FineModel(len(JOINTS), in_channels=2 * coarse.width, width=cfg["fine_width"])
     return Cascade(coarse, fine, crop=cfg["crop"], samples=cfg["samples"], shared_features=shared_features)
 
 
 def train_coarse(cfg: dict, seed: int, pooling: int, *, data: dict | None = None, dropout: str | None = "spatial",
-                 epochs: int | None = None, progress: bool = True, live_plot: bool = False
-                 ) -> tuple[CoarseModel, dict]:
+                 epochs: int | None = None, init: CoarseModel | None = None, p: float | None = None,
+                 progress: bool = True, live_plot: bool = False) -> tuple[CoarseModel, dict]:
     """Train a coarse model with E1 (weighted heat-map MSE); validate the localization error after every epoch.
+
+    ``init``: start from a copy of these weights (to train a model longer: the cascade's equal-budget control);
+    ``p``: drop probability (default ``cfg["p"]``).
 
     Returns ``(model, history)``; ``history["eval"][k]["err_mean"]`` is the validation error after epoch k+1.
 
@@ -239,7 +185,9 @@ def train_coarse(cfg: dict, seed: int, pooling: int, *, data: dict | None = None
     """
     seed_everything(seed)
     data = data or make_datasets(cfg, seed, pooling)
-    model = build_coarse(cfg, pooling, dropout)
+    model = build_coarse(cfg, pooling, dropout, p=p)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
     loader = torch.utils.data.DataLoader(data["train"], batch_size=cfg["batch_size"], shuffle=True,
                                          generator=torch.Generator().manual_seed(seed))
 
@@ -276,9 +224,16 @@ def train_cascade(cfg: dict, seed: int, coarse: CoarseModel, *, data: dict, shar
     return model, history
 
 
+KINDS = ("coarse", "longer", "cascade", "standard")
+"""Shipped models per pooling factor: the coarse model (E1, ``epochs``), the same model trained ``cascade_epochs``
+longer with E1 alone (the cascade's equal-budget control), the shared-feature cascade and the standard cascade
+(both E2 for ``cascade_epochs``, started from the coarse model)."""
+DROPOUT_KINDS = ("none", "standard", "spatial")
+
+
 def load_localization(pooling: int, kind: str = "coarse", *, device: torch.device | None = None,
                       path: str | pathlib.Path | None = None) -> tuple[torch.nn.Module, dict]:
-    """Load a shipped checkpoint: ``kind`` ∈ {"coarse", "cascade", "standard"} at ``pooling`` ∈ {4, 8, 16}.
+    """Load a shipped checkpoint: ``kind`` ∈ :data:`KINDS` at ``pooling`` ∈ {4, 8, 16}.
 
     Returns ``(model, checkpoint)``, the model in eval mode on ``device`` (default ``get_device()``).
 
@@ -286,51 +241,116 @@ def load_localization(pooling: int, kind: str = "coarse", *, device: torch.devic
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, but found {pooling!r}")
-    if kind not in ("coarse", "cascade", "standard"):
-        raise ValueError(f"kind must be one of ('coarse', 'cascade', 'standard'), but found {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, but found {kind!r}")
     task = f"localization-{kind}{pooling}"
     path = checkpoint_path(task) if path is None else pathlib.Path(path)
 
     def build(cfg: dict) -> torch.nn.Module:
         model = build_coarse(cfg, pooling)
-        return model if kind == "coarse" else build_cascade(cfg, model, shared_features=kind == "cascade")
+        if kind in ("coarse", "longer"):
+            return model
+        return build_cascade(cfg, model, shared_features=kind == "cascade")
 
     return load_model(path, build, task=task, device=device)
 
 
-def train_localization(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str
-                       ) -> list[pathlib.Path]:
-    """The ``localization`` task: coarse models, shared-feature and standard cascades for 4×, 8×, 16× pooling.
+def load_dropout_model(dropout: str, seed: int, *, device: torch.device | None = None,
+                       path: str | pathlib.Path | None = None) -> tuple[CoarseModel, dict]:
+    """Load one model of the dropout study: ``dropout`` ∈ {"none", "standard", "spatial"}, training seed ``seed``.
+
+    Returns ``(model, checkpoint)``; ``checkpoint["metrics"]`` holds the test and training errors and the
+    validation curve (``curve_e{k}``). The training images are ``SyntheticPose("train", cfg["drop_n_train"],
+    cfg["size"], seed)``.
 
     Lecture: 03_localization
     """
-    out_dir = pathlib.Path(out_dir)
+    check_choice(dropout, "dropout", DROPOUT_KINDS)
+    task = f"localization-dropout-{dropout}-s{seed}"
+    path = checkpoint_path(task) if path is None else pathlib.Path(path)
+
+    def build(cfg: dict) -> torch.nn.Module:
+        return build_coarse(cfg, cfg["drop_pooling"], None if dropout == "none" else dropout, p=cfg["drop_p"])
+
+    return load_model(path, build, task=task, device=device)
+
+
+def _save(out_dir, name, model, metrics, **kw) -> pathlib.Path:
+    round_to_half(model)
+    return save_checkpoint(pathlib.Path(out_dir) / f"{name}.pt", model, task=name, half=True, metrics=metrics, **kw)
+
+
+def train_localization(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str
+                       ) -> list[pathlib.Path]:
+    """The ``localization`` task: for 4×, 8×, 16× pooling, the coarse model, its equal-budget control (trained
+    ``cascade_epochs`` longer with E1), the shared-feature cascade and the standard cascade.
+
+    Every model sees the same training images in the same order (one seed); the control and both cascades start
+    from the same coarse weights and train for the same number of epochs.
+
+    Lecture: 03_localization
+    """
     paths = []
     drawn = make_datasets(cfg, seed, POOLINGS[0])
+    meta = {"command": command, "profile": profile, "seed": seed, "config": cfg}
     for pooling in POOLINGS:
         data = with_stride(drawn, pooling)
         start = time.perf_counter()
-        coarse, hist = train_coarse(cfg, seed, pooling, data=data, progress=False)
-        round_to_half(coarse)
-        metrics = evaluate(coarse, data["test"])
-        metrics["train_seconds"] = time.perf_counter() - start
-        if pooling == 8:  # the dropout experiment: the same model with per-pixel dropout
-            _, hist_std = train_coarse(cfg, seed, pooling, data=data, dropout="standard", progress=False)
-            for k, (a, b) in enumerate(zip(hist["eval"], hist_std["eval"])):
-                metrics[f"curve_spatial_e{k + 1}"] = a["err_mean"]
-                metrics[f"curve_standard_e{k + 1}"] = b["err_mean"]
-        print(f"coarse {pooling}x: mean error {metrics['err_mean']:.2f} px")
-        paths.append(save_checkpoint(out_dir / f"localization-coarse{pooling}.pt", coarse,
-                                     task=f"localization-coarse{pooling}", command=command, profile=profile,
-                                     seed=seed, metrics=metrics, config=cfg, half=True))
+        coarse, _ = train_coarse(cfg, seed, pooling, data=data, progress=False)
+        coarse_seconds = time.perf_counter() - start
+        round_to_half(coarse)  # every model below starts from exactly the weights that are shipped
+        metrics = dict(evaluate(coarse, data["test"]), train_seconds=coarse_seconds)
+        print(f"coarse {pooling}x: mean error {metrics['err_mean']:.2f} px, median {metrics['med_mean']:.2f}")
+        paths.append(_save(out_dir, f"localization-coarse{pooling}", coarse, metrics, **meta))
+        start = time.perf_counter()
+        longer, _ = train_coarse(cfg, seed, pooling, data=data, init=coarse, epochs=cfg["cascade_epochs"],
+                                 progress=False)
+        metrics = dict(evaluate(longer, data["test"]), train_seconds=time.perf_counter() - start)
+        print(f"longer {pooling}x: mean error {metrics['err_mean']:.2f} px, median {metrics['med_mean']:.2f}")
+        paths.append(_save(out_dir, f"localization-longer{pooling}", longer, metrics, **meta))
         for kind, shared in (("cascade", True), ("standard", False)):
             start = time.perf_counter()
             cascade, _ = train_cascade(cfg, seed, coarse, data=data, shared_features=shared, progress=False)
-            round_to_half(cascade)
-            metrics = evaluate(cascade, data["test"])
-            metrics["train_seconds"] = time.perf_counter() - start
-            print(f"{kind} {pooling}x: mean error {metrics['err_mean']:.2f} px")
-            paths.append(save_checkpoint(out_dir / f"localization-{kind}{pooling}.pt", cascade,
-                                         task=f"localization-{kind}{pooling}", command=command, profile=profile,
-                                         seed=seed, metrics=metrics, config=cfg, half=True))
+            metrics = dict(evaluate(cascade, data["test"]), train_seconds=time.perf_counter() - start)
+            print(f"{kind} {pooling}x: mean error {metrics['err_mean']:.2f} px, median {metrics['med_mean']:.2f}")
+            paths.append(_save(out_dir, f"localization-{kind}{pooling}", cascade, metrics, **meta))
+    return paths
+
+
+def train_dropout_study(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str
+                        ) -> list[pathlib.Path]:
+    """The ``localization-dropout`` task: does SpatialDropout regularise where per-pixel dropout does not?
+
+    A setting where regularisation matters: the ``drop_pooling``× coarse model (dropout before its 1×1 layers,
+    on maps of ``size / drop_pooling`` cells whose neighbours are correlated) trained for ``drop_epochs`` on only
+    ``drop_n_train`` images, with drop probability ``drop_p``: no dropout, standard dropout and SpatialDropout,
+    for ``drop_seeds`` seeds (``seed``, ``seed + 1``, ...). A seed fixes the training images, the initial weights
+    and the batch order, so the three variants of a seed differ only in their dropout. Saves
+    ``localization-dropout-{none,standard,spatial}-s{k}.pt`` with the validation curve, the training error (on
+    the first 200 training images) and the test error.
+
+    Lecture: 03_localization
+    """
+    paths = []
+    pooling = cfg["drop_pooling"]
+    study = dict(cfg, n_train=cfg["drop_n_train"], epochs=cfg["drop_epochs"])
+    for k in range(cfg["drop_seeds"]):
+        s = seed + k
+        data = make_datasets(study, s, pooling)
+        seen = copy.copy(data["train"])
+        seen.images, seen.joints = seen.images[:200], seen.joints[:200]
+        for kind in DROPOUT_KINDS:
+            start = time.perf_counter()
+            model, hist = train_coarse(study, s, pooling, data=data, dropout=None if kind == "none" else kind,
+                                       p=cfg["drop_p"], progress=False)
+            metrics = {"train_seconds": time.perf_counter() - start}
+            metrics.update({f"curve_e{e + 1}": h["err_mean"] for e, h in enumerate(hist["eval"])})
+            round_to_half(model)
+            metrics.update(evaluate(model, data["test"]))
+            metrics.update({f"train_{k2}": v for k2, v in evaluate(model, seen).items()
+                            if k2 in ("err_mean", "med_mean")})
+            print(f"seed {s} dropout {kind}: test {metrics['err_mean']:.2f} px (median {metrics['med_mean']:.2f}), "
+                  f"train {metrics['train_err_mean']:.2f} px")
+            paths.append(_save(out_dir, f"localization-dropout-{kind}-s{s}", model, metrics, command=command,
+                               profile=profile, seed=s, config=cfg))
     return paths
