@@ -16,6 +16,7 @@ help:
 	@echo "make test     create .venv (first time), then ruff + the whole test suite (fast profile)"
 	@echo "make release  regenerate lectures/ from solutions/ with nbgrader (instructors)"
 	@echo "make grade    autograde submitted/<student>/<lecture>/ sandboxed, JOBS=N at a time -> feedback/, grades.csv"
+	@echo "              (on Dask: CLUSTER=local:N or SCHEDULER=tcp://HOST:8786; gradebook: DB=postgresql://...)"
 	@echo "make bench    run every benchmark in bench/, results in bench/results/"
 	@echo "make clean    remove the virtual environment, caches and grading outputs"
 
@@ -41,11 +42,13 @@ release: $(STAMP)
 	done
 
 # Each submission runs in a sandbox with limits (course_lib/core/sandbox.py), JOBS submissions at a time
-# (default: one per core); see README, "Grading a class safely".
+# (default: one per core); see README, "Grading a class safely". On Dask: CLUSTER=local:N (workers here) or
+# SCHEDULER=tcp://HOST:8786 (an existing cluster); DB=postgresql://USER:PASSWORD@HOST/DB for the gradebook.
 JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
+GRADE_ON = $(if $(CLUSTER),--cluster $(CLUSTER),$(if $(SCHEDULER),--scheduler $(SCHEDULER),--jobs $(JOBS)))
 grade: $(STAMP)
 	@test -d submitted || { echo "nothing to grade: put notebooks in submitted/<student>/<lecture>/<lecture>.ipynb"; exit 1; }
-	COURSE_PROFILE=fast $(BIN)/python -m course_lib.core.grading --jobs $(JOBS)
+	COURSE_PROFILE=fast $(BIN)/python -m course_lib.core.grading $(GRADE_ON) $(if $(DB),--db $(DB))
 	@echo "grades: grades.csv   feedback: feedback/"
 
 bench: $(STAMP)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = pathlib.Path(sys.executable).parent
@@ -63,10 +65,76 @@ def submit(course, lecture: str, student: str, answers: dict | None = None, cell
     (folder / f"{lecture}.ipynb").write_text(json.dumps(released))
 
 
-def gradebook_scores(course, lecture: str) -> dict:
-    """{(student, grade_id): score} for every graded cell of ``lecture`` in the course's gradebook."""
+def gradebook_scores(course, lecture: str, db_url: str | None = None) -> dict:
+    """{(student, grade_id): score} for every graded cell of ``lecture`` in the course's gradebook (its SQLite file,
+    or the database at ``db_url``)."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{pathlib.Path(course) / 'gradebook.db'}") as gb:
+    with Gradebook(db_url or f"sqlite:///{pathlib.Path(course) / 'gradebook.db'}") as gb:
         return {(g.student.id, g.name): g.score for s in gb.assignment_submissions(lecture)
                 for nb in s.notebooks for g in nb.grades}
+
+
+def _postgres_binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(pathlib.Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))  # Debian keeps them here
+    return str(candidates[-1]) if candidates else None
+
+
+def postgres_unavailable() -> str | None:
+    """Why a PostgreSQL server can't be started here, or None."""
+    missing = [name for name in ("initdb", "pg_ctl") if _postgres_binary(name) is None]
+    if missing:
+        return (f"PostgreSQL server programs not found ({', '.join(missing)}): install the distribution's package "
+                f"(Debian/Ubuntu: apt-get install postgresql; .ci/run does it when run as root)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "the PostgreSQL driver psycopg is not installed (pip install 'psycopg[binary]')"
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("nobody")
+        except KeyError:
+            return "running as root, PostgreSQL refuses root, and there is no user 'nobody' to run it as"
+    return None
+
+
+@contextlib.contextmanager
+def postgres_server():
+    """A throw-away PostgreSQL server on 127.0.0.1 (trust authentication); yields its URL for user ``grader``.
+
+    Started from the distribution's ``initdb`` and ``pg_ctl`` in a temporary folder; as root, as user ``nobody``
+    (the server refuses to run as root)."""
+    import socket
+
+    user = "nobody" if os.geteuid() == 0 else None
+    base = pathlib.Path(tempfile.mkdtemp(prefix="convnet-pg-"))
+    os.chmod(base, 0o755)
+    data, sockets = base / "data", base / "sockets"
+    for folder in (data, sockets):
+        folder.mkdir()
+        if user:
+            shutil.chown(folder, user)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def run(*args):
+        proc = subprocess.run(args, user=user, cwd=base, capture_output=True, text=True, timeout=120)
+        if proc.returncode:
+            command = " ".join(map(str, args))
+            raise AssertionError(f"{command} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+
+    pg_ctl = _postgres_binary("pg_ctl")
+    run(_postgres_binary("initdb"), "-D", data, "-U", "grader", "--auth=trust", "-E", "UTF8", "--no-sync")
+    run(pg_ctl, "-D", data, "-l", sockets / "server.log", "-w", "-t", "60", "-o",
+        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    try:
+        yield f"postgresql://grader@127.0.0.1:{port}/postgres"
+    finally:
+        run(pg_ctl, "-D", data, "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,7 +1,8 @@
 """The grading round trip on lecture 00: release, fabricated submissions, autograde, export; points checked.
 
-Graded twice: serially with plain nbgrader commands, and in parallel by `make grade`'s driver (JOBS=2); the two
-gradebooks must hold the same score for every cell.
+Graded serially with plain nbgrader commands, then by `make grade`'s driver in parallel (JOBS=2), on a Dask
+LocalCluster of 2 workers, and on that cluster into a real PostgreSQL server started by the test (skipped, saying
+why, where the distribution's PostgreSQL is not installed); every gradebook must hold the serial scores.
 """
 
 import csv
@@ -10,7 +11,17 @@ import subprocess
 import sys
 
 import pytest
-from nbtools import BIN, STUB, course_copy, gradebook_scores, nbgrader, read, submit
+from nbtools import (
+    BIN,
+    STUB,
+    course_copy,
+    gradebook_scores,
+    nbgrader,
+    postgres_server,
+    postgres_unavailable,
+    read,
+    submit,
+)
 
 LECTURE = "00_welcome"
 ANSWERS = {
@@ -93,3 +104,47 @@ def test_parallel_grading_gives_the_serial_gradebook(graded, tmp_path):
     assert parallel == serial
     for student in ("ada", "bob", "cyd"):
         assert (course / "feedback" / student / LECTURE / f"{LECTURE}.html").exists()
+
+
+def _drive(course, *args) -> subprocess.CompletedProcess:
+    """`make grade`'s driver, as `make grade` runs it."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
+           "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, "-m", "course_lib.core.grading", *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"the driver failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def _serial_scores(graded, students) -> dict:
+    scores = {k: v for k, v in gradebook_scores(graded[0], LECTURE).items() if k[0] in students}
+    assert len(scores) == 2 * len(students), scores
+    return scores
+
+
+def test_a_local_dask_cluster_gives_the_serial_gradebook(graded, tmp_path):
+    course = course_copy(tmp_path, [LECTURE])
+    _submit(course, "ada", ANSWERS)
+    _submit(course, "bob", {**ANSWERS, **WRONG})
+    proc = _drive(course, "--cluster", "local:2")
+    assert "2 at a time on Dask scheduler" in proc.stdout and "(2 workers)" in proc.stdout, proc.stdout
+    assert "[2/2]" in proc.stdout, proc.stdout
+    assert gradebook_scores(course, LECTURE) == _serial_scores(graded, ("ada", "bob"))
+    for student in ("ada", "bob"):
+        assert (course / "autograded" / student / LECTURE / f"{LECTURE}.ipynb").exists()
+        assert (course / "feedback" / student / LECTURE / f"{LECTURE}.html").exists()
+    with open(course / "grades.csv") as f:
+        assert {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)} == {"ada": 4.0, "bob": 2.0}
+
+
+@pytest.mark.skipif(postgres_unavailable() is not None, reason=str(postgres_unavailable()))
+def test_a_cluster_grading_into_postgresql_gives_the_serial_gradebook(graded, tmp_path):
+    course = course_copy(tmp_path, [LECTURE])
+    _submit(course, "ada", ANSWERS)
+    _submit(course, "cyd", {})
+    with postgres_server() as url:
+        _drive(course, "--cluster", "local:2", "--db", url)
+        assert gradebook_scores(course, LECTURE, url) == _serial_scores(graded, ("ada", "cyd"))
+    assert not (course / "gradebook.db").exists() or gradebook_scores(course, LECTURE) == {}, \
+        "with --db the SQLite gradebook must not receive grades"
+    assert (course / "feedback" / "cyd" / LECTURE / f"{LECTURE}.html").exists()

@@ -327,10 +327,10 @@ def _on_module(node, modules: set[str]) -> bool:
 # make grade: every submission autograded by its own nbgrader process, JOBS at a time.
 
 
-def _nbgrader(args: list[str], env: dict) -> tuple[int, str, float]:
+def _nbgrader(args: list[str], env: dict, cwd=None) -> tuple[int, str, float]:
     start = time.monotonic()
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args, "--log-level=WARN"],
-                          env=env, capture_output=True, text=True)
+                          env=env, cwd=cwd, capture_output=True, text=True)
     return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
 
 
@@ -347,48 +347,90 @@ def _stopped_reason(notebook: pathlib.Path) -> str | None:
     return None
 
 
-def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None = None, out=sys.stdout) -> dict:
+def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None = None, db: str | None = None,
+                scheduler: str | None = None, cluster: str | None = None, connect_timeout_s: float = 10,
+                out=sys.stdout) -> dict:
     """Autograde ``submitted/<student>/<lecture>/`` with ``jobs`` submissions at a time, then feedback and export.
 
     Each submission is one ``nbgrader autograde LECTURE --student S`` process (its own sandboxed kernel, its own
     runtime folder); they share the gradebook, whose SQLite writes wait for each other (``timeout`` in the
     database URL). The gradebook ends as a serial run leaves it: a submission's grades depend only on it.
 
+    ``db``: the gradebook's database URL (default: ``nbgrader_config.py``'s SQLite file). ``scheduler`` (a Dask
+    scheduler's address) or ``cluster`` (``"local:N"``): autograde on Dask workers instead, ``jobs`` defaulting
+    to the cluster's worker threads (see :mod:`course_lib.core.scaleout`).
+
     Returns ``{"results": [(lecture, student, seconds, status)], "failed": [...], "review": [...],
     "seconds": total}``; ``review`` lists the submissions :func:`tampering` flags.
     """
+    from . import sandbox, scaleout  # noqa: PLC0415
+
     root = pathlib.Path(root).resolve()
-    jobs = jobs or os.cpu_count() or 1
     submitted = root / "submitted"
     if not submitted.is_dir():
         raise FileNotFoundError(f"nothing to grade: expected {submitted}/<student>/<lecture>/<lecture>.ipynb")
+    distributed = scheduler is not None or cluster is not None
+    if distributed:
+        db = db or scaleout.sqlite_url(root)  # absolute: workers grade in folders of their own
+    if db is not None:
+        db = scaleout.check_db_url(db)
+        scaleout.check_db_reachable(db)
+    db_args = [f"--db={db}"] if db else []
     found = sorted({p.name for p in submitted.glob("*/*") if p.is_dir() and p.name[:2].isdigit()})
     lectures = found if lectures is None else [name for name in lectures if name in found]
     env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
-    # JOBS kernels share the cores: one torch thread pool each, sized to its share, not oversubscribed.
-    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
-    from . import sandbox  # noqa: PLC0415
-
     ok, why = sandbox.availability()
     if not ok:
         out.write(sandbox.WARNING.format(why=why))
+    client = local_cluster = None
+    if distributed:
+        client, local_cluster = scaleout.connect(scheduler=scheduler, cluster=cluster, timeout_s=connect_timeout_s)
+        grader = scaleout.ClusterGrader(root, client, db)
+        jobs = jobs or grader.slots
+        where = grader.describe()
+        if db.startswith("sqlite") and scheduler is not None:
+            out.write(f"note: the gradebook is SQLite ({scaleout.masked(db)}): every worker must reach that path; "
+                      f"across machines use --db postgresql://...\n")
+
+        def autograde(lecture, student):
+            return grader.grade(lecture, student)
+    else:
+        jobs = jobs or os.cpu_count() or 1
+        where = "this machine"
+        # JOBS kernels share the cores: one torch thread pool each, sized to its share, not oversubscribed.
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
+
+        def autograde(lecture, student):
+            return _nbgrader(["autograde", lecture, "--student", student, "--force", *db_args], env, cwd=root)
+    try:
+        return _grade_lectures(root, lectures, jobs, where, autograde, db_args, env, out)
+    finally:
+        if client is not None:
+            client.close()
+        if local_cluster is not None:
+            local_cluster.close()
+
+
+def _grade_lectures(root, lectures, jobs, where, autograde, db_args, env, out) -> dict:
+    submitted = root / "submitted"
     start, results, failed, review = time.monotonic(), [], [], []
-    os.chdir(root)
     for lecture in lectures:
         # generate_assignment registers the lecture and its graded cells in the gradebook (lectures/ is rewritten
         # identically); done once, before the parallel part.
-        code, log, _ = _nbgrader(["generate_assignment", lecture, "--force"], env)
+        code, log, _ = _nbgrader(["generate_assignment", lecture, "--force", *db_args], env, cwd=root)
         if code:
             raise RuntimeError(f"nbgrader generate_assignment {lecture} failed ({code}):\n{log}")
         students = sorted(p.parent.name for p in submitted.glob(f"*/{lecture}") if p.is_dir())
         total = len(students)
-        out.write(f"== {lecture}: {total} submissions, {jobs} at a time\n")
+        out.write(f"== {lecture}: {total} submissions, {jobs} at a time on {where}\n")
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_nbgrader, ["autograde", lecture, "--student", s, "--force"], env): s
-                       for s in students}
+            futures = {pool.submit(autograde, lecture, s): s for s in students}
             for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 student = futures[future]
-                code, log, seconds = future.result()
+                try:
+                    code, log, seconds = future.result()
+                except Exception as exc:  # noqa: BLE001 (a worker lost, a task that could not run: next student)
+                    code, log, seconds = 1, f"{type(exc).__name__}: {exc}\n", 0.0
                 notebook = root / "autograded" / student / lecture / f"{lecture}.ipynb"
                 if code:
                     status = "FAILED (see the log above)"
@@ -404,14 +446,15 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
                 results.append((lecture, student, seconds, status))
                 out.write(f"[{done}/{total}] {lecture} {student}: {seconds:.1f} s, {status}\n")
                 out.flush()
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
             graded = [s for s in students if (lecture, s) not in failed]
-            feedback = [["generate_feedback", lecture, "--student", s, "--force"] for s in graded]
-            for student, (code, log, _) in zip(graded, pool.map(_nbgrader, feedback, [env] * len(graded))):
+            feedback = [["generate_feedback", lecture, "--student", s, "--force", *db_args] for s in graded]
+            for student, (code, log, _) in zip(graded, pool.map(_nbgrader, feedback, [env] * len(graded),
+                                                                   [root] * len(graded))):
                 if code:
                     failed.append((lecture, f"{student} (feedback)"))
                     out.write(log[-3000:])
-    code, log, _ = _nbgrader(["export", "--to", "grades.csv"], env)
+    code, log, _ = _nbgrader(["export", "--to", "grades.csv", *db_args], env, cwd=root)
     if code:
         raise RuntimeError(f"nbgrader export failed ({code}):\n{log}")
     seconds = time.monotonic() - start
@@ -432,11 +475,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.core.grading",
                                      description="Autograde submitted/ in parallel, then feedback/ and grades.csv.")
     parser.add_argument("lectures", nargs="*", help="lectures to grade (default: every one in submitted/)")
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="submissions at a time (default: cores)")
+    parser.add_argument("--jobs", "-j", type=int, default=None,
+                        help="submissions at a time (default: cores, or the cluster's worker threads)")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="gradebook database, e.g. postgresql://USER:PASSWORD@HOST/DB (default: SQLite "
+                             "gradebook.db, as nbgrader_config.py says)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="autograde on an existing Dask cluster, e.g. tcp://HOST:8786")
+    where.add_argument("--cluster", default=None, metavar="local:N",
+                       help="autograde on a Dask LocalCluster of N workers on this machine")
     args = parser.parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
-    summary = grade_class(".", jobs=args.jobs, lectures=args.lectures or None)
+    from . import scaleout  # noqa: PLC0415
+
+    try:
+        if args.cluster is not None:
+            scaleout.parse_cluster(args.cluster)
+        if args.db is not None:
+            scaleout.check_db_url(args.db)
+        summary = grade_class(".", jobs=args.jobs, lectures=args.lectures or None, db=args.db,
+                              scheduler=args.scheduler, cluster=args.cluster)
+    except (ValueError, RuntimeError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
     return 1 if summary["failed"] else 0
 
 
