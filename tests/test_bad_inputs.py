@@ -194,7 +194,7 @@ ROWS = [
     ("DnCNN/float64", lambda tmp: rest.DnCNN()(torch.zeros(1, 1, 16, 16, dtype=torch.float64)), TypeError,
      r"y must have the dtype of the model's weights, torch.float32; got torch.float64"),
     ("DnCNN/0-255", lambda tmp: rest.DnCNN()(torch.full((1, 1, 16, 16), 255.0)), ValueError,
-     r"y must have values in \[-1.0, 2.0\]; got values in \[255, 255\]"),
+     r"y must have values in \[-2.0, 3.0\]; got values in \[255, 255\]"),
     ("read_png_folder/missing", lambda tmp: rest.read_png_folder(tmp / "bsd68"), FileNotFoundError,
      r"no PNG files in .*bsd68"),
     ("load_photo/unknown", lambda tmp: rest.load_photo("nope"), ValueError, r"name must be one of .*but found 'nope'"),

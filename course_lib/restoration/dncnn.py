@@ -63,7 +63,7 @@ class DnCNN(nn.Module):
     def noise(self, y: torch.Tensor) -> torch.Tensor:
         """f(y): the predicted noise, Tensor[N, C, H, W] (in the image's [0, 1] units, σ/255 scale)."""
         check_model_input(y, "y", self, dims="N C H W", shape=(None, self.channels, None, None),
-                          min_value=-1.0, max_value=2.0)  # noisy images overshoot [0, 1]; 0..255 does not pass
+                          min_value=-2.0, max_value=3.0)  # noisy images overshoot [0, 1]; 0..255 does not pass
         return self.body(y)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:

@@ -93,7 +93,7 @@ class RestorationNet(nn.Module):
 
     def forward(self, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         check_model_input(y, "y", self, dims="N C H W", shape=(None, self.channels, None, None),
-                          min_value=-1.0, max_value=2.0)  # noisy images overshoot [0, 1]; 0..255 does not pass
+                          min_value=-2.0, max_value=3.0)  # noisy images overshoot [0, 1]; 0..255 does not pass
         if self.extra:
             if mask is None:
                 raise ValueError("this RestorationNet is mask-aware (extra=1): call it as net(y, mask)")

@@ -115,8 +115,8 @@ class PatchMLP(nn.Module):
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         """Denoise patches: Tensor[N, C, P, P] → Tensor[N, C, P, P] (not clipped)."""
         P, C = self.patch, self.channels
-        # noisy images overshoot [0, 1]; 0..255 does not pass
-        check_model_input(y, "y", self, dims="N C P P", shape=(None, C, P, P), min_value=-1.0, max_value=2.0)
+        # noisy images overshoot [0, 1] (σ = 50: ±5σ is ±1, and a photo has millions of pixels); 0..255 does not pass
+        check_model_input(y, "y", self, dims="N C P P", shape=(None, C, P, P), min_value=-2.0, max_value=3.0)
         N = y.shape[0]
         out = self.mlp(((y - 0.5) / 0.2).reshape(N, C * P * P))  # (N, C·P²)
         return out.reshape(N, C, P, P) * 0.2 + 0.5
