@@ -10,6 +10,7 @@ graded at all: the tests that need them skip, saying why.
 """
 
 import os
+import pathlib
 import socket
 import subprocess
 import sys
@@ -340,3 +341,67 @@ def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
     finally:
         kernel.kill()
         kernel.wait()
+
+
+def _nonroot_unavailable() -> str | None:
+    import shutil
+
+    if not ISOLATED:
+        return f"no sandbox here: {WHY}"
+    if os.geteuid() != 0:
+        return "the suite already runs as a normal user: the hostile submissions above were graded as one"
+    if shutil.which("runuser") is None:
+        return "running as root, and there is no runuser to become a normal user"
+    try:
+        import pwd
+
+        pwd.getpwnam("nobody")
+    except KeyError:
+        return "running as root, and there is no user 'nobody' to grade as"
+    probe = subprocess.run(["runuser", "-u", "nobody", "--", "bwrap", "--unshare-user", "--ro-bind", "/", "/", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"a normal user cannot start bubblewrap here (unprivileged user namespaces off?): {probe.stderr.strip()}"
+    probe = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", "import course_lib"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return (f"a normal user cannot run this interpreter ({sys.executable}; e.g. a Python installed under /root): "
+                f"{probe.stderr.strip()[-200:]}")
+    return None
+
+
+@pytest.mark.skipif(_nonroot_unavailable() is not None, reason=str(_nonroot_unavailable()))
+def test_a_normal_user_grades_in_the_sandbox_too():
+    # As root the sandbox drops to a private uid; an instructor's account has no root, so bubblewrap makes a user
+    # namespace instead (--unshare-user). Grade a correct and a reading submission as user 'nobody'.
+    import pwd
+    import shutil
+    import tempfile
+
+    base = pathlib.Path(tempfile.mkdtemp(prefix="convnet-nonroot-"))
+    try:
+        course = course_copy(base, [LECTURE])
+        submit(course, LECTURE, "ada", ANSWERS)
+        submit(course, LECTURE, "reader", answers={RF: ANSWERS[RF]}, cells=_hostile(course, 0)["reader"])
+        (base / "home").mkdir()
+        nobody = pwd.getpwnam("nobody")
+        for folder, dirs, files in os.walk(base):
+            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+                os.lchown(name, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(base, 0o755)
+        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
+               "MPLBACKEND": "Agg", "HOME": str(base / "home"), **LIMITS}
+        for key in ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR", "XDG_RUNTIME_DIR"):
+            env.pop(key, None)
+        proc = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-m", "course_lib.core.grading",
+                               "--jobs", "1"], cwd=course, env=env, capture_output=True, text=True, timeout=900)
+        log = proc.stdout[-5000:] + "\n" + proc.stderr[-5000:]
+        assert proc.returncode == 0, f"grading failed ({proc.returncode}):\n{log}"
+        assert "NOT ISOLATED" not in (proc.stdout + proc.stderr).upper(), proc.stdout[-3000:]
+        scores = gradebook_scores(course, LECTURE)
+        assert sum(v for (s, _), v in scores.items() if s == "ada") == 4.0, proc.stdout[-3000:]
+        nb = read(course / "autograded" / "reader" / LECTURE / f"{LECTURE}.ipynb")
+        out = "\n".join(str(o) for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"])
+        assert "LEAKED" not in out and out.count("blocked:") == 4, out[:3000]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
