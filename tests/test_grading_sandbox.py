@@ -310,8 +310,8 @@ def test_d_endless_loop_is_stopped_by_the_notebook_time_limit(graded):
 
 
 def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
-    """The idle hang seen once (autograde stalled after its last cell): a kernel whose shutdown never completes
-    is killed after BoundedExecute.shutdown_timeout, and the executor lets go of it."""
+    """A kernel whose shutdown never completes is killed after BoundedExecute.shutdown_timeout, and the executor
+    lets go of it (the shutdown can't cost grading more than that)."""
     import asyncio
     import types
 
@@ -341,6 +341,70 @@ def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
     finally:
         kernel.kill()
         kernel.wait()
+
+
+def test_a_stalled_grader_is_killed_with_what_it_started(tmp_path):
+    """make grade bounds each autograde process as a whole: past its time it is killed with its process group."""
+    from course_lib.core.grading import STALL_NOTE, STALLED, _run
+
+    pids = tmp_path / "child.pid"
+    script = ("import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', 'import time; "
+              f"time.sleep(600)']); open({str(pids)!r}, 'w').write(str(child.pid)); print('started', flush=True); "
+              "time.sleep(600)")
+    start = time.monotonic()
+    code, log, seconds = _run([sys.executable, "-c", script], dict(os.environ), timeout=3)
+    assert code == STALLED and STALL_NOTE in log and "started" in log, log
+    assert seconds < 30 and time.monotonic() - start < 30
+    child = int(pids.read_text())
+    for _ in range(50):  # reaped by init shortly after the kill
+        if not pathlib.Path(f"/proc/{child}").exists() or "Z" in _state(child):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the stalled grader's child {child} survived the kill")
+    code, log, _ = _run([sys.executable, "-c", "print('fine')"], dict(os.environ), timeout=30)
+    assert (code, log) == (0, "fine\n")
+
+
+def _state(pid: int) -> str:
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def test_a_stalled_autograde_is_graded_again_once(monkeypatch):
+    """A stall is the grader's fault, not the student's: the submission is graded again, once; two stalls in a row
+    leave it FAILED (listed at the end of make grade) rather than hang the class."""
+    from course_lib.core import grading
+
+    calls = []
+
+    def fake(args, env, cwd=None, timeout=None):
+        calls.append((args, timeout))
+        return (grading.STALLED, f"nbgrader autograde {grading.STALL_NOTE} after 1 s\n", 1.0) if len(calls) == 1 \
+            else (0, "graded\n", 2.0)
+
+    monkeypatch.setattr(grading, "_nbgrader", fake)
+    env = {"COURSE_GRADE_NOTEBOOK_S": "60"}
+    code, log, seconds = grading.autograde(LECTURE, "ada", [], env, ".")
+    assert code == 0 and seconds == 3.0 and grading.STALL_NOTE in log and "graded" in log
+    assert [a[:4] for a, _ in calls] == [["autograde", LECTURE, "--student", "ada"]] * 2
+    assert {t for _, t in calls} == {60 + 180}, "the whole-notebook limit, plus kernel start and gradebook writes"
+    calls.clear()
+    monkeypatch.setattr(grading, "_nbgrader", lambda *a, **k: (calls.append(a) or (grading.STALLED, "stuck\n", 1.0)))
+    assert grading.autograde(LECTURE, "bob", [], env, ".")[0] == grading.STALLED and len(calls) == 2
+
+
+def test_ipykernel_is_one_that_does_not_drop_requests():
+    """ipykernel 7 (7.4.0 included) sometimes never reads an execute request: the kernel sits idle while nbgrader
+    waits out the 900 s cell timeout, and the submission then loses that cell's points. Seen in CI (JOBS=2) and
+    reproduced here on the first run grading 8 submissions 4 at a time (a stack dump showed the kernel idle,
+    nbgrader waiting for the reply; ipykernel#1554 describes the race). With 6.31 that run and the suite pass."""
+    from importlib.metadata import version
+
+    major = int(version("ipykernel").split(".")[0])
+    assert major < 7, f"ipykernel {version('ipykernel')}: pinned below 7 in pyproject.toml (see this test)"
 
 
 def _nonroot_unavailable() -> str | None:

@@ -8,6 +8,8 @@
   notebook is done the kernel is stopped at once (no graceful wait for its ``atexit`` code), and a stop that
   hangs is cut short after ``shutdown_timeout`` seconds by killing the kernel's process: a stalled kernel can
   cost a student's own cells their time, never the class's grading.
+* :func:`autograde` bounds each ``nbgrader autograde`` process as a whole (the notebook's limit plus kernel start
+  and gradebook writes): a grader that stalls anyway is killed with its kernel and the submission graded again.
 * :class:`HideHiddenTests` (feedback) removes each ``### BEGIN HIDDEN TESTS`` region from the graded test cells
   and reduces the error output of such a cell to its exception line (the assert message written for the
   student), since a full traceback would quote the hidden line that failed. Student cells are left alone even if
@@ -327,11 +329,66 @@ def _on_module(node, modules: set[str]) -> bool:
 # make grade: every submission autograded by its own nbgrader process, JOBS at a time.
 
 
-def _nbgrader(args: list[str], env: dict, cwd=None) -> tuple[int, str, float]:
+STALLED = 124  # the exit code _run gives a command it had to stop
+STALL_NOTE = "was stopped"
+
+
+def _run(command: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
+    """Run ``command``; past ``timeout`` seconds kill it and its process group (the kernel, in a session of its
+    own, dies with its parent: see ``sandbox._die_with_parent``) and return :data:`STALLED` with a log that says
+    so."""
     start = time.monotonic()
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args, "--log-level=WARN"],
-                          env=env, cwd=cwd, capture_output=True, text=True)
-    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        log, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        try:
+            log, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # a survivor still holds the pipe: give up on the rest of the log
+            log = ""
+        log += (f"\n{os.path.basename(command[0])} {' '.join(command[1:3])} {STALL_NOTE} after {timeout:.0f} s: "
+                "it had not finished, although the notebook's own time limit had passed (the grader stalled, not "
+                "the student's code)\n")
+        return STALLED, log, time.monotonic() - start
+    return proc.returncode, log, time.monotonic() - start
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    import signal  # noqa: PLC0415
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):  # gone already; Windows has no killpg
+        proc.kill()
+
+
+def _nbgrader(args: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
+    return _run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args, "--log-level=WARN"], env, cwd,
+                timeout)
+
+
+def autograde_timeout(environ=None) -> float:
+    """Seconds one ``nbgrader autograde`` may take: the notebook's limit, plus kernel start and gradebook writes."""
+    from .sandbox import Limits  # noqa: PLC0415
+
+    return Limits.from_env(environ).notebook_s + 180
+
+
+def autograde(lecture: str, student: str, db_args: list[str], env: dict, cwd, attempts: int = 2
+              ) -> tuple[int, str, float]:
+    """``nbgrader autograde`` of one submission, bounded by :func:`autograde_timeout`; a grader that stalls is
+    killed and the submission graded again (up to ``attempts`` times): its grades depend only on the submission."""
+    timeout, logs, seconds = autograde_timeout(env), [], 0.0
+    for _ in range(attempts):
+        code, log, took = _nbgrader(["autograde", lecture, "--student", student, "--force", *db_args], env, cwd,
+                                    timeout)
+        logs.append(log)
+        seconds += took
+        if code != STALLED:
+            break
+    return code, "".join(logs), seconds
 
 
 def _stopped_reason(notebook: pathlib.Path) -> str | None:
@@ -392,7 +449,7 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
             out.write(f"note: the gradebook is SQLite ({scaleout.masked(db)}): every worker must reach that path; "
                       f"across machines use --db postgresql://...\n")
 
-        def autograde(lecture, student):
+        def grade_one(lecture, student):
             return grader.grade(lecture, student)
     else:
         jobs = jobs or os.cpu_count() or 1
@@ -400,10 +457,10 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
         # JOBS kernels share the cores: one torch thread pool each, sized to its share, not oversubscribed.
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
 
-        def autograde(lecture, student):
-            return _nbgrader(["autograde", lecture, "--student", student, "--force", *db_args], env, cwd=root)
+        def grade_one(lecture, student):
+            return autograde(lecture, student, db_args, env, root)
     try:
-        return _grade_lectures(root, lectures, jobs, where, autograde, db_args, env, out)
+        return _grade_lectures(root, lectures, jobs, where, grade_one, db_args, env, out)
     finally:
         if client is not None:
             client.close()
@@ -411,7 +468,7 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
             local_cluster.close()
 
 
-def _grade_lectures(root, lectures, jobs, where, autograde, db_args, env, out) -> dict:
+def _grade_lectures(root, lectures, jobs, where, grade_one, db_args, env, out) -> dict:
     submitted = root / "submitted"
     start, results, failed, review = time.monotonic(), [], [], []
     for lecture in lectures:
@@ -424,7 +481,7 @@ def _grade_lectures(root, lectures, jobs, where, autograde, db_args, env, out) -
         total = len(students)
         out.write(f"== {lecture}: {total} submissions, {jobs} at a time on {where}\n")
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(autograde, lecture, s): s for s in students}
+            futures = {pool.submit(grade_one, lecture, s): s for s in students}
             for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 student = futures[future]
                 try:
@@ -439,6 +496,8 @@ def _grade_lectures(root, lectures, jobs, where, autograde, db_args, env, out) -
                 else:
                     stopped = _stopped_reason(notebook)
                     status = f"stopped: {stopped}" if stopped else "ok"
+                    if STALL_NOTE in log:
+                        status += " (graded again: the first grader stalled and was stopped)"
                 flags = tampering(submitted / student / lecture / f"{lecture}.ipynb")
                 if flags:
                     status += f"; REVIEW BY HAND: {', '.join(flags[:5])}"

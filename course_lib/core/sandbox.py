@@ -226,6 +226,7 @@ def _outer(argv: list[str]) -> None:
         sys.stderr.write(WARNING.format(why=why))
         sys.stderr.flush()
         _set_limits(limits.memory_mb, None, limits.file_mb, 2 * limits.notebook_s)
+        _die_with_parent()
         os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *kernel_args])
     cwd = os.getcwd()
     runtime = os.path.dirname(os.path.abspath(connection_file))

@@ -170,7 +170,7 @@ def autograde_task(lecture: str, student: str, files: dict[str, bytes], db_url: 
     ``files`` holds ``nbgrader_config.py``, ``submitted/<student>/<lecture>/...`` and the lecture's non-notebook
     source files. Returns (exit code, log, seconds, {path below autograded/<student>/<lecture>: bytes}).
     """
-    from .grading import _nbgrader  # noqa: PLC0415
+    from .grading import autograde  # noqa: PLC0415
 
     try:
         from distributed import get_worker  # noqa: PLC0415
@@ -181,8 +181,7 @@ def autograde_task(lecture: str, student: str, files: dict[str, bytes], db_url: 
     with tempfile.TemporaryDirectory(prefix="convnet-grade-course-") as tmp:
         course = pathlib.Path(tmp)
         unpack(files, course)
-        code, log, seconds = _nbgrader(["autograde", lecture, "--student", student, "--force", f"--db={db_url}"],
-                                       worker_env(overlay, threads), cwd=course)
+        code, log, seconds = autograde(lecture, student, [f"--db={db_url}"], worker_env(overlay, threads), course)
         out = course / "autograded" / student / lecture
         return code, log, seconds, pack(out) if out.is_dir() else {}
 
