@@ -138,3 +138,48 @@ def postgres_server():
     finally:
         run(pg_ctl, "-D", data, "-m", "immediate", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)
+
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int, folder: pathlib.Path):
+    """A real Dask cluster as an instructor starts one: a ``dask scheduler`` and ``dask worker`` processes.
+
+    The workers run in ``folder`` (not in the course folder), so grading works only if every file a worker needs
+    travels with its task, as it must across machines. Yields the scheduler's address once all workers joined."""
+    import socket
+
+    from distributed import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    folder.mkdir(parents=True, exist_ok=True)
+    commands = {"scheduler": ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+                              "--no-dashboard"]}
+    for i in range(workers):
+        commands[f"worker{i}"] = ["distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard",
+                                  "--name", f"worker{i}", "--local-directory", str(folder / f"worker{i}")]
+    procs = []
+    try:
+        for name, args in commands.items():
+            with open(folder / f"{name}.log", "w") as log:
+                procs.append(subprocess.Popen([sys.executable, "-m", *args], cwd=folder, stdout=log,
+                                              stderr=subprocess.STDOUT, start_new_session=True))
+        try:
+            with Client(address, timeout=60) as client:
+                client.wait_for_workers(workers, timeout=120)
+        except (OSError, TimeoutError) as error:
+            logs = "\n".join(f"--- {name}\n{(folder / f'{name}.log').read_text()[-2000:]}" for name in commands)
+            raise AssertionError(f"the Dask cluster did not start ({error}):\n{logs}") from None
+        yield address
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,8 +1,9 @@
 """The grading round trip on lecture 00: release, fabricated submissions, autograde, export; points checked.
 
 Graded serially with plain nbgrader commands, then by `make grade`'s driver in parallel (JOBS=2), on a Dask
-LocalCluster of 2 workers, and on that cluster into a real PostgreSQL server started by the test (skipped, saying
-why, where the distribution's PostgreSQL is not installed); every gradebook must hold the serial scores.
+LocalCluster of 2 workers, on a real cluster (`dask scheduler` and two `dask worker` processes), and on a
+LocalCluster into a real PostgreSQL server started by the test (skipped, saying why, where the distribution's
+PostgreSQL is not installed); every gradebook must hold the serial scores.
 """
 
 import csv
@@ -15,6 +16,7 @@ from nbtools import (
     BIN,
     STUB,
     course_copy,
+    dask_cluster,
     gradebook_scores,
     nbgrader,
     postgres_server,
@@ -148,3 +150,20 @@ def test_a_cluster_grading_into_postgresql_gives_the_serial_gradebook(graded, tm
     assert not (course / "gradebook.db").exists() or gradebook_scores(course, LECTURE) == {}, \
         "with --db the SQLite gradebook must not receive grades"
     assert (course / "feedback" / "cyd" / LECTURE / f"{LECTURE}.html").exists()
+
+
+def test_a_real_dask_cluster_gives_the_serial_gradebook(graded, tmp_path):
+    """`dask scheduler` and two `dask worker` processes started as an instructor would, working in a folder of
+    their own: the submission, config and grades travel with each task; the gradebook still matches."""
+    pytest.importorskip("distributed")
+    course = course_copy(tmp_path, [LECTURE])
+    _submit(course, "ada", ANSWERS)
+    _submit(course, "bob", {**ANSWERS, **WRONG})
+    with dask_cluster(2, tmp_path / "cluster") as address:
+        proc = _drive(course, "--scheduler", address)
+    assert f"on Dask scheduler {address} (2 workers)" in proc.stdout, proc.stdout
+    assert "[2/2]" in proc.stdout, proc.stdout
+    assert gradebook_scores(course, LECTURE) == _serial_scores(graded, ("ada", "bob"))
+    assert not list((tmp_path / "cluster").rglob("*.ipynb")), "a worker left a student's notebook behind"
+    with open(course / "grades.csv") as f:
+        assert {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)} == {"ada": 4.0, "bob": 2.0}
