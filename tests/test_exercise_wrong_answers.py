@@ -4,8 +4,9 @@ For every row, the lecture's import cell runs, then a *wrong* version of the ans
 (visible and hidden tests) with ``NBGRADER_EXECUTION=autograde``: the cell must fail. The control: the instructor's
 own answer passes the same cell, so a failure is the wrong answer's, not the harness's.
 
-Only test cells that depend on nothing but the import cell are run here (the others read data made earlier in
-their notebook; nbval runs them in context).
+A test cell that reads data made earlier in its notebook gets it from ``CONTEXT``: the notebook's own cell where
+that is quick, a small stand-in of the same kind otherwise (said so beside it). Every graded test cell of every
+lecture has a row.
 
 Exploit (h) of issue 14 (``tests/test_grading_sandbox.py`` grades it end to end on lecture 00): the same wrong
 answers, with student code that first replaces the checking helpers (``torch.testing.assert_close`` a no-op,
@@ -26,6 +27,39 @@ from nbtools import ROOT
 
 # (lecture, grade_id of the answer cell, grade_id of the test cell, {mistake: wrong answer source})
 ROWS = [
+    ("00_welcome", "ex_conv_output_size", "test_conv_output_size", {
+        "dilation ignored": """
+def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
+    return (size + 2 * padding - (kernel - 1) - 1) // stride + 1
+""",
+        "true division (a float)": """
+def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+""",
+        "padding counted once": """
+def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
+    return (size + padding - dilation * (kernel - 1) - 1) // stride + 1
+""",
+    }),
+    ("00_welcome", "ex_receptive_field", "test_receptive_field", {
+        "dilation ignored": """
+def receptive_field(layers):
+    r, j = 1, 1
+    for layer in layers:
+        r += (layer[0] - 1) * j
+        j *= layer[1]
+    return r, j
+""",
+        "jump updated before the field": """
+def receptive_field(layers):
+    r, j = 1, 1
+    for layer in layers:
+        d = layer[3] if len(layer) == 4 else 1
+        j *= layer[1]
+        r += d * (layer[0] - 1) * j
+    return r, j
+""",
+    }),
     ("01_pose_detector", "ex_heatmap_target", "test_heatmap_target", {
         "cell corner instead of centre": """
 def my_gaussian_heatmaps(coords, size, *, stride, sigma):
@@ -269,7 +303,138 @@ def gaussian_kernel(sigma, *, size):
     return (k / k.sum()).float()
 """,
     }),
+    ("02_pose_spatial", "ex_star_belief", "test_star_belief", {
+        "pairwise transposed": """
+def my_star_belief(unary, sources, pairwise):
+    b = unary.clone()
+    for i in range(sources.shape[0]):
+        b = b * (sources[i] @ pairwise[i].T)
+    return b / b.sum()
+""",
+        "messages added, not multiplied": """
+def my_star_belief(unary, sources, pairwise):
+    b = unary * sum(sources[i] @ pairwise[i] for i in range(sources.shape[0]))
+    return b / b.sum()
+""",
+        "not normalised": """
+def my_star_belief(unary, sources, pairwise):
+    b = unary.clone()
+    for i in range(sources.shape[0]):
+        b = b * (sources[i] @ pairwise[i])
+    return b
+""",
+    }),
+    ("06_restoration", "ex_average_patches", "test_average_patches", {
+        "overlaps summed, not averaged": """
+import torch.nn.functional as F
+
+def average_patches(patches, size, patch, stride):
+    return F.fold(patches.transpose(1, 2), output_size=size, kernel_size=patch, stride=stride)
+""",
+        "divided by the patch area, not the count": """
+import torch.nn.functional as F
+
+def average_patches(patches, size, patch, stride):
+    summed = F.fold(patches.transpose(1, 2), output_size=size, kernel_size=patch, stride=stride)
+    return summed / (patch * patch / stride**2)
+""",
+    }),
+    ("06_restoration", "ex_residual_loss", "test_residual_loss", {
+        "predicts the clean image": """
+def residual_loss(noise_net, y, x):
+    return torch.mean((noise_net(y) - x) ** 2)
+""",
+        "noise sign flipped": """
+def residual_loss(noise_net, y, x):
+    return torch.mean((noise_net(y) - (x - y)) ** 2)
+""",
+        "sum, not mean": """
+def residual_loss(noise_net, y, x):
+    return torch.sum((noise_net(y) - (y - x)) ** 2)
+""",
+    }),
+    ("07_colorization", "ex_soft_encode", "test_soft_encode", {
+        "Gaussian not normalised": """
+def soft_encode(ab, bins, k=5, sigma=5.0):
+    B, _, H, W = ab.shape
+    dist = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), bins.to(ab))
+    d, idx = dist.topk(k, dim=1, largest=False)
+    z = torch.zeros_like(dist).scatter_(1, idx, torch.exp(-d**2 / (2 * sigma**2)))
+    return z.reshape(B, H, W, -1).permute(0, 3, 1, 2)
+""",
+        "distance not squared": """
+def soft_encode(ab, bins, k=5, sigma=5.0):
+    B, _, H, W = ab.shape
+    dist = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), bins.to(ab))
+    d, idx = dist.topk(k, dim=1, largest=False)
+    z = torch.zeros_like(dist).scatter_(1, idx, torch.softmax(-d / (2 * sigma**2), dim=1))
+    return z.reshape(B, H, W, -1).permute(0, 3, 1, 2)
+""",
+        "k fixed at 5": """
+def soft_encode(ab, bins, k=5, sigma=5.0):
+    B, _, H, W = ab.shape
+    dist = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), bins.to(ab))
+    d, idx = dist.topk(5, dim=1, largest=False)
+    z = torch.zeros_like(dist).scatter_(1, idx, torch.softmax(-d**2 / (2 * sigma**2), dim=1))
+    return z.reshape(B, H, W, -1).permute(0, 3, 1, 2)
+""",
+    }),
+    ("07_colorization", "ex_rebalance", "test_rebalance", {
+        "not normalised": """
+def rebalance_weights(prior, lam=0.5):
+    return 1.0 / ((1 - lam) * prior + lam / prior.shape[0])
+""",
+        "weights summing to one": """
+def rebalance_weights(prior, lam=0.5):
+    w = 1.0 / ((1 - lam) * prior + lam / prior.shape[0])
+    return w / w.sum()
+""",
+        "lam on the wrong term": """
+def rebalance_weights(prior, lam=0.5):
+    w = 1.0 / (lam * prior + (1 - lam) / prior.shape[0])
+    return w / (prior * w).sum()
+""",
+    }),
+    ("07_colorization", "ex_annealed_mean", "test_annealed_mean", {
+        "T multiplies the log": """
+def annealed_mean(probs, bins, T=0.38):
+    f = torch.softmax(torch.log(probs.clamp_min(1e-30)) * T, dim=1)
+    return torch.einsum("bqhw,qc->bchw", f, bins.to(probs))
+""",
+        "not renormalised": """
+def annealed_mean(probs, bins, T=0.38):
+    return torch.einsum("bqhw,qc->bchw", probs ** (1 / T), bins.to(probs))
+""",
+        "the mode, whatever T": """
+def annealed_mean(probs, bins, T=0.38):
+    return bins.to(probs)[probs.argmax(1)].permute(0, 3, 1, 2)
+""",
+    }),
 ]
+
+
+
+def _cell_with(lecture: str, text: str) -> str:
+    """The source of the one code cell of ``lecture`` that contains ``text``."""
+    nb = json.loads((ROOT / "solutions" / lecture / f"{lecture}.ipynb").read_text())
+    found = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and text in "".join(c["source"])]
+    assert len(found) == 1, f"{lecture}: {len(found)} code cells contain {text!r}"
+    return found[0]
+
+
+# What a test cell reads from earlier cells of its notebook, run after the import cell and before the answer.
+CONTEXT = {
+    ("02_pose_spatial", "test_star_belief"): lambda: _cell_with("02_pose_spatial", "def toy_body("),
+    ("06_restoration", "test_average_patches"): lambda: _cell_with("06_restoration", "def crops("),
+    ("06_restoration", "test_residual_loss"): lambda: _cell_with("06_restoration", "def crops("),
+    ("07_colorization", "test_soft_encode"): lambda: "bins = col.ab_bins()\n",
+    # The notebook's prior comes from its training set (seconds to render); any normalised prior over the 313
+    # bins serves the test cell, which checks the weights' normalisation on it.
+    ("07_colorization", "test_rebalance"): lambda: (
+        "bins = col.ab_bins()\n"
+        "prior = torch.softmax(3 * torch.randn(313, generator=torch.Generator().manual_seed(0)), dim=0)\n"),
+    ("07_colorization", "test_annealed_mean"): lambda: "bins = col.ab_bins()\n",
+}
 
 CASES = [(lec, ans, test, name, src) for lec, ans, test, wrong in ROWS for name, src in wrong.items()]
 
@@ -291,6 +456,8 @@ def _grade(lecture: str, answer: str, test_id: str, monkeypatch, tamper=None) ->
     monkeypatch.chdir(ROOT / "solutions" / lecture)
     namespace: dict = {}
     exec(compile(imports, f"{lecture}:imports", "exec"), namespace)
+    if (lecture, test_id) in CONTEXT:
+        exec(compile(CONTEXT[lecture, test_id](), f"{lecture}:context", "exec"), namespace)
     exec(compile(answer, f"{lecture}:answer", "exec"), namespace)
     if tamper is not None:
         tamper(namespace, cells[test_id], monkeypatch)
@@ -330,7 +497,8 @@ def _replace_helpers(namespace, test_source, monkeypatch):
 def _mirror_reference(namespace, test_source, monkeypatch):
     """(h) Every module attribute bound to the exercise's reference now calls the student's answer instead, so a
     hidden test comparing the answer with ``course_lib``'s function compares it with itself."""
-    answer_name, reference_expr = re.search(r"^(\w+) = exercise\(\1, reference=(.+)\)$", test_source, re.M).groups()
+    answer_name, reference_expr = re.search(r'^(\w+) = (?:exercise|original\("[^"]*"\))\(\s*\1, reference=(.+)\)$',
+                                               test_source, re.M).groups()
     genuine, answer = eval(reference_expr, namespace), namespace[answer_name]
 
     def mirror(*args, **kwargs):
@@ -364,9 +532,17 @@ def test_h_the_instructors_answer_still_passes_beside_the_tampering(tamper, monk
            monkeypatch, tamper)
 
 
-def test_every_self_contained_exercise_is_covered():
+def test_every_graded_test_cell_is_covered():
     covered = {(r[0], r[2]) for r in ROWS}
     assert len(covered) == len(ROWS), "one row per test cell"
     for lecture, _, test_id, wrong in ROWS:
         assert wrong, f"{lecture}/{test_id}: no wrong answer"
+    graded = set()
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*/*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                graded.add((path.parent.name, meta["grade_id"]))
+    assert graded - covered == set(), "graded test cells with no wrong answers here"
+    assert covered <= graded, "rows naming test cells that do not exist"
     assert os.environ.get("NBGRADER_EXECUTION") is None  # monkeypatch restored it
