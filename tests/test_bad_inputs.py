@@ -173,6 +173,12 @@ ROWS = [
      r"pred_log and gt_log must have the same shape; got \(1, 1, 4, 4\) and \(1, 1, 4, 5\)"),
     ("normal_metrics/channels", lambda tmp: dp.normal_metrics(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4, 4)),
      ValueError, r"pred must have shape \(B, 3, H, W\); got \(1, 2, 4, 4\)"),
+    ("near_discontinuity/labels-shape",
+     lambda tmp: dp.near_discontinuity(torch.ones(1, 3, 4, 4), torch.zeros(1, 4, 5, dtype=torch.long)), ValueError,
+     r"labels must have shape \(1, 4, 4\) \(B, H, W of the normals\); got \(1, 4, 5\)"),
+    ("near_discontinuity/angle",
+     lambda tmp: dp.near_discontinuity(torch.ones(1, 3, 4, 4), torch.zeros(1, 4, 4, dtype=torch.long), angle=200),
+     ValueError, r"angle must be in \(0, 180\) degrees; got 200"),
     ("nyu_depth_v2/missing-folder", lambda tmp: dp.nyu_depth_v2(tmp / "nyu", split="train"), FileNotFoundError,
      r"nyu.*datasets/nyu_depth_v2/README.md"),
     # ---- restoration

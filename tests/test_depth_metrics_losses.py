@@ -10,6 +10,7 @@ from course_lib.depth import (
     depth_metrics,
     label_metrics,
     labels_loss,
+    near_discontinuity,
     normal_metrics,
     normals_loss,
     scale_invariant_loss,
@@ -99,6 +100,24 @@ def test_normal_metrics_hand_computed():
         normal_metrics(torch.zeros(1, 3, 1, 4), gt)
     with pytest.raises(ValueError, match=r"pred must have shape \(B, 3, H, W\)"):
         normal_metrics(torch.zeros(1, 2, 1, 4), gt)
+
+
+def test_near_discontinuity_marks_creases_and_label_edges_only():
+    normals = torch.zeros(1, 3, 5, 8)
+    normals[:, 2] = 1.0  # a flat surface facing the camera ...
+    normals[:, :, :, 5:] = torch.tensor([1.0, 0.0, 1.0]).view(1, 3, 1, 1)  # ... with a 45 degree crease at x = 5
+    labels = torch.zeros(1, 5, 8, dtype=torch.long)
+    labels[:, 3:, :2] = 1  # and an object in the bottom-left corner: label edges at y = 3 and at x = 2
+    edge = near_discontinuity(normals, labels, radius=0)
+    assert edge.shape == (1, 1, 5, 8) and edge.dtype == torch.bool
+    want = torch.zeros(5, 8, dtype=torch.bool)
+    want[:, 4:6] = True  # both sides of the crease
+    want[2:4, :2] = True  # both sides of the horizontal label edge
+    want[3:, 1:3] = True  # both sides of the vertical one
+    assert torch.equal(edge[0, 0], want)
+    assert not near_discontinuity(normals, labels, angle=50.0, radius=0)[0, 0, :, 4:6].any(), "45 < 50 degrees"
+    wide = near_discontinuity(normals, labels, radius=1)[0, 0]
+    assert wide[:, 3:7].all() and not wide[0, 2] and not wide[0, 7], "one more pixel either side of the crease"
 
 
 def test_label_metrics_from_the_core_confusion_matrix():

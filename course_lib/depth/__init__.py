@@ -19,6 +19,7 @@ from .metrics import (
     bootstrap_difference,
     depth_metrics,
     label_metrics,
+    near_discontinuity,
     normal_metrics,
     per_image_normal_mean,
     per_image_si_log,
@@ -57,7 +58,8 @@ __all__ = [
     "SCALES", "SPLITS", "Scale1", "Scale2", "Scale3", "SyntheticRooms", "TASKS", "VARIANTS", "VARIANT_NAMES",
     "angular_error", "baseline_predictions", "bootstrap_difference", "build_model", "camera_rotation",
     "depth_metrics", "evaluate", "evaluate_predictions", "finish", "flip_batch", "label_metrics", "labels_loss",
-    "load_or_train", "multitask_loss", "normal_metrics", "normals_loss", "num_params", "nyu_depth_v2",
+    "load_or_train", "multitask_loss", "near_discontinuity", "normal_metrics", "normals_loss", "num_params",
+    "nyu_depth_v2",
     "per_image_normal_mean", "per_image_si_log", "pixel_rays", "predict", "reference", "render_rooms",
     "room_seed_sequence", "sample_room", "scale_invariant_loss", "scale_room", "train_depth", "train_model",
 ]

@@ -193,3 +193,48 @@ def per_image_normal_mean(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tens
     m = _valid_mask(mask, ang)
     return (ang * m).flatten(1).sum(1) / m.flatten(1).sum(1)
 
+
+
+def near_discontinuity(normals: torch.Tensor, labels: torch.Tensor, *, angle: float = 20.0,
+                       radius: int = 1) -> torch.Tensor:
+    """Pixels within ``radius`` pixels of a true discontinuity, Tensor[B, 1, H, W] of bool.
+
+    A discontinuity lies between two 4-neighbours whose true normals turn by more than ``angle`` degrees or whose
+    labels differ (object edges, creases between walls, floor and furniture). Used to ask *where* a model's
+    errors are: near edges (which a coarse output cannot draw) or inside smooth surfaces.
+
+    Parameters
+    ----------
+    normals : Tensor[B, 3, H, W]
+        True normals (normalised here).
+    labels : Tensor[B, H, W] of int
+        True labels.
+    angle : float
+        Turn in degrees, in (0, 180), above which neighbouring normals count as a discontinuity.
+    radius : int
+        How far from the discontinuity a pixel still counts (0: only the two pixels either side).
+
+    Lecture: 05_depth
+    """
+    check_tensor(normals, "normals", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True)
+    check_tensor(labels, "labels", dims="B H W", dtype="int")
+    if labels.shape != normals.shape[:1] + normals.shape[2:]:
+        raise ValueError(f"labels must have shape {(normals.shape[0], *normals.shape[2:])} (B, H, W of the "
+                         f"normals); got {tuple(labels.shape)}")
+    if not 0.0 < angle < 180.0:
+        raise ValueError(f"angle must be in (0, 180) degrees; got {angle}")
+    if int(radius) != radius or radius < 0:
+        raise ValueError(f"radius must be a non-negative integer; got {radius!r}")
+    n = F.normalize(normals.double(), dim=1)
+    cos = torch.cos(torch.deg2rad(torch.tensor(angle, dtype=torch.float64)))
+    cut_x = ((n[..., 1:] * n[..., :-1]).sum(1) < cos) | (labels[..., 1:] != labels[..., :-1])  # (B, H, W-1)
+    cut_y = ((n[..., 1:, :] * n[..., :-1, :]).sum(1) < cos) | (labels[:, 1:] != labels[:, :-1])  # (B, H-1, W)
+    edge = torch.zeros_like(labels, dtype=torch.bool)
+    edge[..., 1:] |= cut_x
+    edge[..., :-1] |= cut_x
+    edge[:, 1:] |= cut_y
+    edge[:, :-1] |= cut_y
+    edge = edge[:, None].float()
+    if radius:
+        edge = F.max_pool2d(edge, 2 * int(radius) + 1, stride=1, padding=int(radius))
+    return edge.bool()
