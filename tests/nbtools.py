@@ -103,14 +103,21 @@ def postgres_unavailable() -> str | None:
     return None
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextlib.contextmanager
 def postgres_server():
     """A throw-away PostgreSQL server on 127.0.0.1 (trust authentication); yields its URL for user ``grader``.
 
     Started from the distribution's ``initdb`` and ``pg_ctl`` in a temporary folder; as root, as user ``nobody``
     (the server refuses to run as root)."""
-    import socket
-
     user = "nobody" if os.geteuid() == 0 else None
     base = pathlib.Path(tempfile.mkdtemp(prefix="convnet-pg-"))
     os.chmod(base, 0o755)
@@ -119,9 +126,7 @@ def postgres_server():
         folder.mkdir()
         if user:
             shutil.chown(folder, user)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
 
     def run(*args):
         proc = subprocess.run(args, user=user, cwd=base, capture_output=True, text=True, timeout=120)
@@ -147,13 +152,9 @@ def dask_cluster(workers: int, folder: pathlib.Path):
 
     The workers run in ``folder`` (not in the course folder), so grading works only if every file a worker needs
     travels with its task, as it must across machines. Yields the scheduler's address once all workers joined."""
-    import socket
-
     from distributed import Client
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     folder.mkdir(parents=True, exist_ok=True)
     commands = {"scheduler": ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),

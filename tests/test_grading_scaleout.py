@@ -2,17 +2,10 @@
 database or Dask scheduler that can't be reached, a malformed --cluster. (Grading on a LocalCluster and into
 PostgreSQL, compared with a serial run: tests/test_grading.py.)"""
 
-import socket
-
 import pytest
+from nbtools import free_port
 
 from course_lib.core import grading, scaleout
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nobody listens once it is closed
 
 
 def _main_error(argv, capsys) -> str:
@@ -50,14 +43,14 @@ def test_an_unreachable_database_fails_before_grading_and_hides_the_password(tmp
     pytest.importorskip("psycopg")
     (tmp_path / "submitted").mkdir()
     with pytest.raises(RuntimeError, match="cannot connect to the gradebook database") as info:
-        grading.grade_class(tmp_path, db=f"postgresql://grader:secret@127.0.0.1:{_closed_port()}/gradebook")
+        grading.grade_class(tmp_path, db=f"postgresql://grader:secret@127.0.0.1:{free_port()}/gradebook")
     assert "secret" not in str(info.value) and ":***@" in str(info.value), info.value
 
 
 def test_an_unreachable_scheduler_names_the_address(tmp_path):
     pytest.importorskip("distributed")
     (tmp_path / "submitted").mkdir()
-    address = f"tcp://127.0.0.1:{_closed_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     with pytest.raises(RuntimeError, match="cannot reach the Dask scheduler") as info:
         grading.grade_class(tmp_path, scheduler=address, connect_timeout_s=2)
     assert address in str(info.value) and "dask scheduler" in str(info.value), info.value
