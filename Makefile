@@ -41,14 +41,14 @@ release: $(STAMP)
 		$(BIN)/nbgrader generate_assignment $$lec --force --log-level=WARN || exit 1; \
 	done
 
-# Each submission runs in a sandbox with limits (course_lib/core/sandbox.py), JOBS submissions at a time
+# Each submission runs in a sandbox with limits (course_lib/grading/sandbox.py), JOBS submissions at a time
 # (default: one per core); see README, "Grading a class safely". On Dask: CLUSTER=local:N (workers here) or
 # SCHEDULER=tcp://HOST:8786 (an existing cluster); DB=postgresql://USER:PASSWORD@HOST/DB for the gradebook.
 JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
 GRADE_ON = $(if $(CLUSTER),--cluster $(CLUSTER),$(if $(SCHEDULER),--scheduler $(SCHEDULER),--jobs $(JOBS)))
 grade: $(STAMP)
 	@test -d submitted || { echo "nothing to grade: put notebooks in submitted/<student>/<lecture>/<lecture>.ipynb"; exit 1; }
-	COURSE_PROFILE=fast $(BIN)/python -m course_lib.core.grading $(GRADE_ON) $(if $(DB),--db $(DB))
+	COURSE_PROFILE=fast $(BIN)/python -m course_lib.grading $(GRADE_ON) $(if $(DB),--db $(DB))
 	@echo "grades: grades.csv   feedback: feedback/"
 
 bench: $(STAMP)

@@ -25,8 +25,8 @@ c.Execute.interrupt_on_timeout = True
 
 # Student code is untrusted: autograde starts each kernel in a bubblewrap sandbox (no solutions/, gradebook,
 # other students or network) with limits on wall time for the whole notebook, memory and processes; see
-# course_lib/core/sandbox.py. Limits: COURSE_GRADE_NOTEBOOK_S, _CELL_S, _MEMORY_MB, _NPROC, _FILE_MB, _TMP_MB.
-from course_lib.core import sandbox  # noqa: E402
+# course_lib/grading/sandbox.py. Limits: COURSE_GRADE_NOTEBOOK_S, _CELL_S, _MEMORY_MB, _NPROC, _FILE_MB, _TMP_MB.
+from course_lib.grading import sandbox  # noqa: E402
 
 sandbox.configure(c)
 
@@ -41,6 +41,6 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from course_lib.core.grading import HideHiddenTests  # noqa: E402
+from course_lib.grading.feedback import HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -2,7 +2,7 @@
 the sandbox's cost, a hostile submission's cost.
 
 Fabricates N correct submissions of 00_welcome in a throw-away course, grades them with `make grade`'s driver
-(`python -m course_lib.core.grading --jobs J`) at J = 1 and 2, on a Dask LocalCluster of 2 workers
+(`python -m course_lib.grading --jobs J`) at J = 1 and 2, on a Dask LocalCluster of 2 workers
 (`--cluster local:2`; again into a PostgreSQL server started for the run, where the distribution's PostgreSQL is
 installed), once more serially with the sandbox off (COURSE_SANDBOX=off) to price it, and grades one submission
 that loops forever under a 60 s notebook limit. The sandbox's overhead is the difference of the mean autograde time
@@ -38,7 +38,7 @@ def grade(course: pathlib.Path, args: list[str], **env) -> tuple[float, float]:
     full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
             "MPLBACKEND": "Agg", **env}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "course_lib.core.grading", *args], cwd=course, env=full,
+    proc = subprocess.run([sys.executable, "-m", "course_lib.grading", *args], cwd=course, env=full,
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode:

@@ -122,6 +122,7 @@ def test_tests_passed_says_whose_code_ran(monkeypatch, capsys):
 
 
 def test_the_sandbox_marks_grading_where_exercises_look():
-    from course_lib.core import exercises, sandbox
+    from course_lib.core import exercises
+    from course_lib.grading import sandbox
 
     assert sandbox.GRADING_MARKER == exercises.GRADING_MARKER

@@ -11,7 +11,7 @@ lecture has a row.
 Exploit (h) of issue 14 (``tests/test_grading_sandbox.py`` grades it end to end on lecture 00): the same wrong
 answers, with student code that first replaces the checking helpers (``torch.testing.assert_close`` a no-op,
 ``exercise`` returning the reference) or makes the library's reference mirror the wrong answer, so that the hidden
-tests compare the answer with itself. Test cells take their helpers from ``course_lib.core.grading.original``, so
+tests compare the answer with itself. Test cells take their helpers from ``course_lib.core.exercises.original``, so
 these must fail too.
 """
 

@@ -97,7 +97,7 @@ def test_parallel_grading_gives_the_serial_gradebook(graded, tmp_path):
     _submit(course, "cyd", {})
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
            "MPLBACKEND": "Agg"}
-    proc = subprocess.run([sys.executable, "-m", "course_lib.core.grading", "--jobs", "2"], cwd=course, env=env,
+    proc = subprocess.run([sys.executable, "-m", "course_lib.grading", "--jobs", "2"], cwd=course, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"make grade's driver failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     assert "[3/3]" in proc.stdout and "slowest:" in proc.stdout, proc.stdout
@@ -112,7 +112,7 @@ def _drive(course, *args) -> subprocess.CompletedProcess:
     """`make grade`'s driver, as `make grade` runs it."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
            "MPLBACKEND": "Agg"}
-    proc = subprocess.run([sys.executable, "-m", "course_lib.core.grading", *args], cwd=course, env=env,
+    proc = subprocess.run([sys.executable, "-m", "course_lib.grading", *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"the driver failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     return proc

@@ -21,7 +21,7 @@ import pytest
 from nbtools import BIN, ROOT, course_copy, gradebook_scores, nbgrader, read, submit
 from test_grading import ANSWERS, LECTURE, WRONG
 
-from course_lib.core import sandbox
+from course_lib.grading import sandbox
 
 ISOLATED, WHY = sandbox.availability()
 LIMITS = {"COURSE_GRADE_NOTEBOOK_S": "240", "COURSE_GRADE_CELL_S": "120", "COURSE_GRADE_MEMORY_MB": "6144",
@@ -148,7 +148,7 @@ def graded(tmp_path_factory):
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
            "MPLBACKEND": "Agg", **LIMITS}
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "course_lib.core.grading", "--jobs", "2"], cwd=course, env=env,
+    proc = subprocess.run([sys.executable, "-m", "course_lib.grading", "--jobs", "2"], cwd=course, env=env,
                           capture_output=True, text=True, timeout=900)
     seconds = time.monotonic() - start
     stop.set()
@@ -258,7 +258,7 @@ def test_h_replaced_helpers_earn_nothing_and_are_flagged(graded):
 
 
 def test_tampering_scan_flags_kernel_internals_and_module_patches_not_lectures():
-    from course_lib.core.grading import tampering
+    from course_lib.grading.review import tampering
 
     def scan(source):
         return tampering({"cells": [{"cell_type": "code", "source": source}]})
@@ -275,7 +275,7 @@ def test_h_original_ignores_monkeypatching(monkeypatch):
     import torch
 
     from course_lib.core import receptive
-    from course_lib.core.grading import original
+    from course_lib.core.exercises import original
 
     monkeypatch.setattr(torch.testing, "assert_close", lambda *args, **kwargs: None)
     monkeypatch.setattr(receptive, "conv_output_size", lambda *args, **kwargs: 0)
@@ -315,7 +315,7 @@ def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
     import asyncio
     import types
 
-    from course_lib.core.grading import BoundedExecute
+    from course_lib.grading.executor import BoundedExecute
 
     kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
 
@@ -345,7 +345,7 @@ def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
 
 def test_a_stalled_grader_is_killed_with_what_it_started(tmp_path):
     """make grade bounds each autograde process as a whole: past its time it is killed with its process group."""
-    from course_lib.core.grading import STALL_NOTE, STALLED, _run
+    from course_lib.grading.driver import STALL_NOTE, STALLED, _run
 
     pids = tmp_path / "child.pid"
     script = ("import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', 'import time; "
@@ -376,7 +376,7 @@ def _state(pid: int) -> str:
 def test_a_stalled_autograde_is_graded_again_once(monkeypatch):
     """A stall is the grader's fault, not the student's: the submission is graded again, once; two stalls in a row
     leave it FAILED (listed at the end of make grade) rather than hang the class."""
-    from course_lib.core import grading
+    from course_lib.grading import driver as grading
 
     calls = []
 
@@ -457,7 +457,7 @@ def test_a_normal_user_grades_in_the_sandbox_too():
                "MPLBACKEND": "Agg", "HOME": str(base / "home"), **LIMITS}
         for key in ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR", "XDG_RUNTIME_DIR"):
             env.pop(key, None)
-        proc = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-m", "course_lib.core.grading",
+        proc = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-m", "course_lib.grading",
                                "--jobs", "1"], cwd=course, env=env, capture_output=True, text=True, timeout=900)
         log = proc.stdout[-5000:] + "\n" + proc.stderr[-5000:]
         assert proc.returncode == 0, f"grading failed ({proc.returncode}):\n{log}"

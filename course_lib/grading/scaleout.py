@@ -1,13 +1,13 @@
 """Grading a large class: submissions autograded on a Dask distributed cluster, the gradebook in a database server.
 
-``python -m course_lib.core.grading`` (``make grade``) grades JOBS submissions at a time on this machine. With
+``python -m course_lib.grading`` (``make grade``) grades JOBS submissions at a time on this machine. With
 ``--cluster local:N`` (a Dask ``LocalCluster`` of N worker processes here) or ``--scheduler tcp://HOST:8786`` (an
 existing cluster) each submission becomes one Dask task instead:
 
 1. the grader (this machine) registers the lecture in the gradebook (``nbgrader generate_assignment``);
 2. a task carries the submission's files, the course's ``nbgrader_config.py`` and the lecture's non-notebook
    source files to a worker, which rebuilds a private course folder, runs ``nbgrader autograde`` there (sandboxed
-   as always: :mod:`course_lib.core.sandbox`) with the gradebook at ``--db URL``, and sends the autograded folder
+   as always: :mod:`course_lib.grading.sandbox`) with the gradebook at ``--db URL``, and sends the autograded folder
    back;
 3. the grader writes it to ``autograded/``, then makes feedback and ``grades.csv`` from the gradebook.
 
@@ -170,7 +170,7 @@ def autograde_task(lecture: str, student: str, files: dict[str, bytes], db_url: 
     ``files`` holds ``nbgrader_config.py``, ``submitted/<student>/<lecture>/...`` and the lecture's non-notebook
     source files. Returns (exit code, log, seconds, {path below autograded/<student>/<lecture>: bytes}).
     """
-    from .grading import autograde  # noqa: PLC0415
+    from .driver import autograde  # noqa: PLC0415
 
     try:
         from distributed import get_worker  # noqa: PLC0415

@@ -3,7 +3,7 @@
 Student code is untrusted. ``nbgrader_config.py`` calls :func:`configure`, which makes nbgrader start every
 autograde kernel through the kernel spec ``convnet-sandbox``, whose command is this module::
 
-    python -I .../course_lib/core/sandbox.py -f {connection_file} [ipykernel arguments]
+    python -I .../course_lib/grading/sandbox.py -f {connection_file} [ipykernel arguments]
 
 Outside the sandbox (as the grader), :func:`main` builds a ``bwrap`` command and replaces itself with it. The
 kernel then sees only:
@@ -22,7 +22,7 @@ not. It also has its own PID, IPC and UTS namespaces; the environment is cleared
 Inside the sandbox the same module (``--inner``) lowers the resource limits (address space, processes, file
 size, CPU time as a backstop), drops root to a user id of its own when grading runs as root (root is exempt from
 the process limit), and executes ``ipykernel_launcher``. The wall-time limit for the whole notebook is enforced
-by the executor (:class:`course_lib.core.grading.BoundedExecute`), which kills the kernel, and with it the
+by the executor (:class:`course_lib.grading.executor.BoundedExecute`), which kills the kernel, and with it the
 sandbox's PID namespace, when the time is up.
 
 Where bubblewrap is missing or can't create namespaces (macOS, Windows, some containers), the kernel starts
@@ -46,6 +46,8 @@ import tempfile
 from dataclasses import dataclass
 
 KERNEL_NAME = "convnet-sandbox"
+# The error name the bounded executor writes into cells it stopped or never reached (read back by the driver).
+STOPPED = "GradingLimit"
 RUNTIME_PREFIX = "convnet-grade-"
 # The directory whose presence tells course_lib.core.exercises.is_grading() that this is grading; the same
 # constant as there (this file runs as a stdlib-only script, so it cannot import it; a test checks they agree).
@@ -137,7 +139,7 @@ def configure(c, *, limits: Limits | None = None) -> None:
     Each nbgrader process gets a private runtime directory (connection files, ipc sockets, the kernel spec),
     removed when it exits, so that concurrent graders never share one.
     """
-    from .grading import BoundedExecute  # noqa: PLC0415 (nbgrader is only needed when grading)
+    from .executor import BoundedExecute  # noqa: PLC0415 (nbgrader is only needed when grading)
 
     limits = limits or Limits.from_env()
     runtime = tempfile.mkdtemp(prefix=RUNTIME_PREFIX)
@@ -203,7 +205,7 @@ def sandbox_command(connection_file: str, kernel_args: list[str], *, cwd: str, w
         shutil.which("bwrap") or "bwrap", "--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
         *dirs, *binds, "--bind", runtime, runtime, "--bind", workdir, cwd, "--proc", "/proc", "--dev", "/dev",
         *_unshare_args(), "--die-with-parent", "--new-session", "--clearenv", *setenv, *caps,
-        # A marker the kernel can't remove (the root is read-only): grading.original() trusts it over the
+        # A marker the kernel cannot remove (the root is read-only): exercises.is_grading() trusts it over the
         # environment, which student code could edit to bring back the reference fallback.
         "--dir", GRADING_MARKER, "--remount-ro", "/", "--chdir", cwd,
         *inner, "--", "-f", connection_file, *kernel_args,
@@ -212,7 +214,7 @@ def sandbox_command(connection_file: str, kernel_args: list[str], *, cwd: str, w
 
 def _split_connection_file(argv: list[str]) -> tuple[str, list[str]]:
     if "-f" not in argv or argv.index("-f") + 1 >= len(argv):
-        raise SystemExit(f"course_lib.core.sandbox: expected -f CONNECTION_FILE; got {argv}")
+        raise SystemExit(f"course_lib.grading.sandbox: expected -f CONNECTION_FILE; got {argv}")
     i = argv.index("-f")
     return argv[i + 1], argv[:i] + argv[i + 2:]
 
@@ -232,7 +234,7 @@ def _outer(argv: list[str]) -> None:
     runtime = os.path.dirname(os.path.abspath(connection_file))
     if not os.path.basename(runtime).startswith(RUNTIME_PREFIX):
         # The connection file's folder is bound writable into the sandbox: it must be configure()'s private one.
-        raise SystemExit(f"course_lib.core.sandbox: the connection file must be in a {RUNTIME_PREFIX}* folder made "
+        raise SystemExit(f"course_lib.grading.sandbox: the connection file must be in a {RUNTIME_PREFIX}* folder made "
                          f"by configure(); got {connection_file} (is nbgrader_config.py calling sandbox.configure?)")
     workdir = tempfile.mkdtemp(prefix="work-", dir=runtime)
     shutil.copytree(cwd, workdir, dirs_exist_ok=True, symlinks=True)
@@ -281,7 +283,7 @@ def _inner(argv: list[str]) -> None:
     """Sandbox side: lower the limits, leave root, become the kernel."""
     import argparse  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(prog="course_lib.core.sandbox --inner")
+    parser = argparse.ArgumentParser(prog="course_lib.grading.sandbox --inner")
     for name in ("--memory-mb", "--nproc", "--file-mb", "--cpu-s", "--uid"):
         parser.add_argument(name, type=int)
     args, rest = parser.parse_known_args(argv)

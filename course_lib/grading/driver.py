@@ -1,0 +1,253 @@
+"""``make grade``: every submission autograded by its own nbgrader process, JOBS at a time, then feedback and
+``grades.csv``.
+
+Lecture: 00_welcome (how exercises are graded)
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+from .review import tampering
+from .sandbox import STOPPED
+
+STALLED = 124  # the exit code _run gives a command it had to stop
+STALL_NOTE = "was stopped"
+
+
+def _run(command: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
+    """Run ``command``; past ``timeout`` seconds kill it and its process group (the kernel, in a session of its
+    own, dies with its parent: see ``sandbox._die_with_parent``) and return :data:`STALLED` with a log that says
+    so."""
+    start = time.monotonic()
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        log, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        try:
+            log, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # a survivor still holds the pipe: give up on the rest of the log
+            log = ""
+        log += (f"\n{os.path.basename(command[0])} {' '.join(command[1:3])} {STALL_NOTE} after {timeout:.0f} s: "
+                "it had not finished, although the notebook's own time limit had passed (the grader stalled, not "
+                "the student's code)\n")
+        return STALLED, log, time.monotonic() - start
+    return proc.returncode, log, time.monotonic() - start
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    import signal  # noqa: PLC0415
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):  # gone already; Windows has no killpg
+        proc.kill()
+
+
+def _nbgrader(args: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
+    return _run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args, "--log-level=WARN"], env, cwd,
+                timeout)
+
+
+def autograde_timeout(environ=None) -> float:
+    """Seconds one ``nbgrader autograde`` may take: the notebook's limit, plus kernel start and gradebook writes."""
+    from .sandbox import Limits  # noqa: PLC0415
+
+    return Limits.from_env(environ).notebook_s + 180
+
+
+def autograde(lecture: str, student: str, db_args: list[str], env: dict, cwd, attempts: int = 2
+              ) -> tuple[int, str, float]:
+    """``nbgrader autograde`` of one submission, bounded by :func:`autograde_timeout`; a grader that stalls is
+    killed and the submission graded again (up to ``attempts`` times): its grades depend only on the submission."""
+    timeout, logs, seconds = autograde_timeout(env), [], 0.0
+    for _ in range(attempts):
+        code, log, took = _nbgrader(["autograde", lecture, "--student", student, "--force", *db_args], env, cwd,
+                                    timeout)
+        logs.append(log)
+        seconds += took
+        if code != STALLED:
+            break
+    return code, "".join(logs), seconds
+
+
+def _stopped_reason(notebook: pathlib.Path) -> str | None:
+    """The GradingLimit line BoundedExecute wrote into an autograded notebook, if any."""
+    try:
+        cells = json.loads(notebook.read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return None
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            if output.get("ename") == STOPPED:
+                return output.get("evalue")
+    return None
+
+
+def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None = None, db: str | None = None,
+                scheduler: str | None = None, cluster: str | None = None, connect_timeout_s: float = 10,
+                out=sys.stdout) -> dict:
+    """Autograde ``submitted/<student>/<lecture>/`` with ``jobs`` submissions at a time, then feedback and export.
+
+    Each submission is one ``nbgrader autograde LECTURE --student S`` process (its own sandboxed kernel, its own
+    runtime folder); they share the gradebook, whose SQLite writes wait for each other (``timeout`` in the
+    database URL). The gradebook ends as a serial run leaves it: a submission's grades depend only on it.
+
+    ``db``: the gradebook's database URL (default: ``nbgrader_config.py``'s SQLite file). ``scheduler`` (a Dask
+    scheduler's address) or ``cluster`` (``"local:N"``): autograde on Dask workers instead, ``jobs`` defaulting
+    to the cluster's worker threads (see :mod:`course_lib.grading.scaleout`).
+
+    Returns ``{"results": [(lecture, student, seconds, status)], "failed": [...], "review": [...],
+    "seconds": total}``; ``review`` lists the submissions :func:`tampering` flags.
+    """
+    from . import sandbox, scaleout  # noqa: PLC0415
+
+    root = pathlib.Path(root).resolve()
+    submitted = root / "submitted"
+    if not submitted.is_dir():
+        raise FileNotFoundError(f"nothing to grade: expected {submitted}/<student>/<lecture>/<lecture>.ipynb")
+    distributed = scheduler is not None or cluster is not None
+    if distributed:
+        db = db or scaleout.sqlite_url(root)  # absolute: workers grade in folders of their own
+    if db is not None:
+        db = scaleout.check_db_url(db)
+        scaleout.check_db_reachable(db)
+    db_args = [f"--db={db}"] if db else []
+    found = sorted({p.name for p in submitted.glob("*/*") if p.is_dir() and p.name[:2].isdigit()})
+    lectures = found if lectures is None else [name for name in lectures if name in found]
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+    ok, why = sandbox.availability()
+    if not ok:
+        out.write(sandbox.WARNING.format(why=why))
+    client = local_cluster = None
+    if distributed:
+        client, local_cluster = scaleout.connect(scheduler=scheduler, cluster=cluster, timeout_s=connect_timeout_s)
+        grader = scaleout.ClusterGrader(root, client, db)
+        jobs = jobs or grader.slots
+        where = grader.describe()
+        if db.startswith("sqlite") and scheduler is not None:
+            out.write(f"note: the gradebook is SQLite ({scaleout.masked(db)}): every worker must reach that path; "
+                      f"across machines use --db postgresql://...\n")
+
+        def grade_one(lecture, student):
+            return grader.grade(lecture, student)
+    else:
+        jobs = jobs or os.cpu_count() or 1
+        where = "this machine"
+        # JOBS kernels share the cores: one torch thread pool each, sized to its share, not oversubscribed.
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
+
+        def grade_one(lecture, student):
+            return autograde(lecture, student, db_args, env, root)
+    try:
+        return _grade_lectures(root, lectures, jobs, where, grade_one, db_args, env, out)
+    finally:
+        if client is not None:
+            client.close()
+        if local_cluster is not None:
+            local_cluster.close()
+
+
+def _grade_lectures(root, lectures, jobs, where, grade_one, db_args, env, out) -> dict:
+    submitted = root / "submitted"
+    start, results, failed, review = time.monotonic(), [], [], []
+    for lecture in lectures:
+        # generate_assignment registers the lecture and its graded cells in the gradebook (lectures/ is rewritten
+        # identically); done once, before the parallel part.
+        code, log, _ = _nbgrader(["generate_assignment", lecture, "--force", *db_args], env, cwd=root)
+        if code:
+            raise RuntimeError(f"nbgrader generate_assignment {lecture} failed ({code}):\n{log}")
+        students = sorted(p.parent.name for p in submitted.glob(f"*/{lecture}") if p.is_dir())
+        total = len(students)
+        out.write(f"== {lecture}: {total} submissions, {jobs} at a time on {where}\n")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(grade_one, lecture, s): s for s in students}
+            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                student = futures[future]
+                try:
+                    code, log, seconds = future.result()
+                except Exception as exc:  # noqa: BLE001 (a worker lost, a task that could not run: next student)
+                    code, log, seconds = 1, f"{type(exc).__name__}: {exc}\n", 0.0
+                notebook = root / "autograded" / student / lecture / f"{lecture}.ipynb"
+                if code:
+                    status = "FAILED (see the log above)"
+                    failed.append((lecture, student))
+                    out.write(log[-3000:])
+                else:
+                    stopped = _stopped_reason(notebook)
+                    status = f"stopped: {stopped}" if stopped else "ok"
+                    if STALL_NOTE in log:
+                        status += " (graded again: the first grader stalled and was stopped)"
+                flags = tampering(submitted / student / lecture / f"{lecture}.ipynb")
+                if flags:
+                    status += f"; REVIEW BY HAND: {', '.join(flags[:5])}"
+                    review.append((lecture, student))
+                results.append((lecture, student, seconds, status))
+                out.write(f"[{done}/{total}] {lecture} {student}: {seconds:.1f} s, {status}\n")
+                out.flush()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
+            graded = [s for s in students if (lecture, s) not in failed]
+            feedback = [["generate_feedback", lecture, "--student", s, "--force", *db_args] for s in graded]
+            for student, (code, log, _) in zip(graded, pool.map(_nbgrader, feedback, [env] * len(graded),
+                                                                   [root] * len(graded))):
+                if code:
+                    failed.append((lecture, f"{student} (feedback)"))
+                    out.write(log[-3000:])
+    code, log, _ = _nbgrader(["export", "--to", "grades.csv", *db_args], env, cwd=root)
+    if code:
+        raise RuntimeError(f"nbgrader export failed ({code}):\n{log}")
+    seconds = time.monotonic() - start
+    slowest = sorted(results, key=lambda r: -r[2])[:3]
+    out.write(f"graded {len(results)} submissions in {seconds:.0f} s ({jobs} at a time); slowest: "
+              + ", ".join(f"{lec}/{s} {t:.0f} s" for lec, s, t, _ in slowest) + "\n")
+    if review:
+        out.write("review by hand (code that tampers with the kernel or patches modules): "
+                  + ", ".join(f"{lec}/{s}" for lec, s in review) + "\n")
+    if failed:
+        out.write("FAILED: " + ", ".join(f"{lec}/{s}" for lec, s in failed) + "\n")
+    return {"results": results, "failed": failed, "review": review, "seconds": seconds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading",
+                                     description="Autograde submitted/ in parallel, then feedback/ and grades.csv.")
+    parser.add_argument("lectures", nargs="*", help="lectures to grade (default: every one in submitted/)")
+    parser.add_argument("--jobs", "-j", type=int, default=None,
+                        help="submissions at a time (default: cores, or the cluster's worker threads)")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="gradebook database, e.g. postgresql://USER:PASSWORD@HOST/DB (default: SQLite "
+                             "gradebook.db, as nbgrader_config.py says)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="autograde on an existing Dask cluster, e.g. tcp://HOST:8786")
+    where.add_argument("--cluster", default=None, metavar="local:N",
+                       help="autograde on a Dask LocalCluster of N workers on this machine")
+    args = parser.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    from . import scaleout  # noqa: PLC0415
+
+    try:
+        if args.cluster is not None:
+            scaleout.parse_cluster(args.cluster)
+        if args.db is not None:
+            scaleout.check_db_url(args.db)
+        summary = grade_class(".", jobs=args.jobs, lectures=args.lectures or None, db=args.db,
+                              scheduler=args.scheduler, cluster=args.cluster)
+    except (ValueError, RuntimeError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    return 1 if summary["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The bounded executor of a submission: nbgrader's ``Execute`` with a time limit for the whole notebook.
+
+:class:`BoundedExecute` replaces nbgrader's ``Execute`` in autograde (see :mod:`course_lib.grading.sandbox`): a
+wall-time limit for the whole notebook, not only per cell. When the time is up or the kernel dies (memory or
+process limit, a crash), the kernel is killed and every cell not reached gets an error output that says why, so
+its test cells earn 0 and the feedback shows one clear line; grading goes on with the next student. Outputs are
+capped (:mod:`course_lib.grading.feedback` caps what is kept), so a student printing in a loop can't exhaust the
+grader's memory. Once the notebook is done the kernel is stopped at once (no graceful wait for its ``atexit``
+code), and a stop that hangs is cut short after ``shutdown_timeout`` seconds by killing the kernel's process: a
+stalled kernel can cost a student's own cells their time, never the class's grading.
+
+Lecture: 00_welcome (how exercises are graded)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+import uuid
+
+from jupyter_core.paths import jupyter_runtime_dir
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Enum, Integer
+
+from .sandbox import STOPPED
+
+
+def _error(evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=STOPPED, evalue=evalue, traceback=[f"{STOPPED}: {evalue}"])
+
+
+class BoundedExecute(Execute):
+    """nbgrader's Execute with a time limit for the whole notebook and a cap on each cell's output."""
+
+    notebook_timeout = Integer(1800, help="Wall time (s) for the whole notebook; cells not reached get 0.").tag(
+        config=True)
+    max_output_chars = Integer(200_000, help="Characters of text output kept per cell.").tag(config=True)
+    shutdown_timeout = Integer(20, help="Seconds the kernel may take to stop; then its process is killed.").tag(
+        config=True)
+    # Every output is in once the last cell has replied: a graceful shutdown would only run the student's atexit
+    # code, and wait for it.
+    shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
+
+    def create_kernel_manager(self):
+        # jupyter_client would put the connection file (and the ipc sockets beside it) in the system's temporary
+        # folder, which the sandbox must not see: keep them in this grader's private runtime folder.
+        km = super().create_kernel_manager()
+        if not km.connection_file:
+            runtime = jupyter_runtime_dir()
+            os.makedirs(runtime, exist_ok=True)
+            km.connection_file = os.path.join(runtime, f"kernel-{uuid.uuid4().hex[:12]}.json")
+        return km
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._stopped: str | None = None
+        return super().preprocess(nb, resources, km)
+
+    def _get_timeout(self, cell):
+        cell_timeout = super()._get_timeout(cell)
+        left = max(1, int(self._deadline - time.monotonic()) + 1)
+        return left if cell_timeout is None else min(cell_timeout, left)
+
+    def _stop(self, reason: str) -> None:
+        self._stopped = reason
+        self.log.warning("stopping this submission: %s", reason)
+        # the kernel's death takes the sandbox's PID namespace, fork bombs included, with it
+        self._bounded(lambda: self.km.shutdown_kernel(now=True), "stop after " + reason)
+
+    def _cleanup_kernel(self) -> None:
+        # nbclient's cleanup, run when the notebook is done (NotebookClient binds its own at class creation).
+        self._bounded(super()._async_cleanup_kernel, "shutdown")
+
+    def _bounded(self, stop, what: str) -> None:
+        """Run ``stop`` (a coroutine function, or one returning an awaitable or None) for at most
+        ``shutdown_timeout`` seconds; past that, or if it fails, kill the kernel's process and drop the client."""
+        from jupyter_core.utils import run_sync  # noqa: PLC0415
+
+        km = self.km
+
+        async def bounded() -> bool:
+            result = stop()
+            if not (asyncio.iscoroutine(result) or isinstance(result, asyncio.Future)):
+                return True
+            task = asyncio.ensure_future(result)
+            done, _ = await asyncio.wait({task}, timeout=self.shutdown_timeout)
+            if done:
+                task.result()  # its exception, if any
+                return True
+            task.cancel()  # not awaited: a cancellation that hangs as well must not hang grading
+            return False
+
+        try:
+            if run_sync(bounded)():
+                return
+            self.log.warning("kernel %s took over %s s: killing its process", what, self.shutdown_timeout)
+        except Exception as exc:  # noqa: BLE001 (already dead, or its manager gone: make sure, then go on)
+            self.log.debug("kernel %s: %s", what, exc)
+        kill_kernel_process(km)
+        if what == "shutdown":
+            self.kc = self.km = None
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, resources
+        if self._stopped:
+            cell.outputs = [_error(f"not run: {self._stopped}")]
+            return cell, resources
+        self._chars = 0
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except Exception as exc:  # noqa: BLE001 (DeadKernelError, CellTimeoutError: nbclient's own)
+            name = type(exc).__name__
+            if time.monotonic() >= self._deadline - 1:
+                why = f"the time limit for the whole notebook ({self.notebook_timeout} s) was reached"
+            elif "Dead" in name:
+                why = f"the kernel died: a memory or process limit was reached, or the code crashed it ({name})"
+            else:
+                why = f"this cell did not stop when interrupted ({name})"
+            cell.outputs = list(cell.get("outputs", [])) + [_error(why)]
+            self._stop(why)
+            return cell, resources
+        if time.monotonic() >= self._deadline:
+            why = f"the time limit for the whole notebook ({self.notebook_timeout} s) was reached"
+            cell.outputs = list(cell.outputs) + [_error(why)]
+            self._stop(why)
+        return cell, resources
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and out.get("output_type") == "stream":
+            text = out.get("text", "")
+            left = self.max_output_chars - getattr(self, "_chars", 0)
+            self._chars = getattr(self, "_chars", 0) + len(text)
+            if len(text) > left:  # keep what fits, then one note
+                note = f"[output truncated by the grader after {self.max_output_chars} characters]\n"
+                if left > 0:
+                    out["text"] = text[:left] + "\n"
+                elif outs and outs[-1] is out:
+                    outs.pop()
+                if not any(o.get("text") == note for o in outs):
+                    outs.append(NotebookNode(output_type="stream", name="stderr", text=note))
+        return out
+
+
+def kill_kernel_process(km) -> bool:
+    """SIGKILL the process a kernel manager started (the bwrap sandbox or the bare kernel); True if one was."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is None or process.poll() is not None:
+        return False
+    process.kill()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a process stuck in the kernel (D state): nothing more a grader can do
+        pass
+    return True
