@@ -67,13 +67,15 @@ TABLE: dict[str, dict[str, dict]] = {
     "restoration": {
         # lecture 06: σ in 0-255 units; depth/width of DnCNN and of the deblur/inpaint/window nets; PatchMLP
         # sizes after "mlp_"; eval_crop: side of the held-out crops a checkpoint is evaluated on; init: start from
-        # that model's shipped checkpoint ("" = from scratch)
+        # that model's shipped checkpoint ("" = from scratch); snapshots: the budget run's step counts
+        # ("250,500,..."; ignored by the other models)
         "fast": {"models": "dncnn25", "n_patches": 256, "patch": 40, "epochs": 1, "batch_size": 32, "lr": 1e-3,
                  "depth": 6, "width": 24, "sigma": 25.0, "sigma_max": 55.0, "mlp_patch": 13, "mlp_hidden": 512,
-                 "mlp_layers": 2, "eval_crop": 192, "init": ""},
+                 "mlp_layers": 2, "eval_crop": 192, "init": "", "snapshots": ""},
         "full": {"models": "dncnn25,blind,mlp,deblur,inpaint,window", "n_patches": 100000, "patch": 50,
                  "epochs": 50, "batch_size": 128, "lr": 1e-3, "depth": 17, "width": 64, "sigma": 25.0,
-                 "sigma_max": 55.0, "mlp_patch": 17, "mlp_hidden": 2047, "mlp_layers": 4, "eval_crop": 256, "init": ""},
+                 "sigma_max": 55.0, "mlp_patch": 17, "mlp_hidden": 2047, "mlp_layers": 4, "eval_crop": 256, "init": "",
+                 "snapshots": ""},
     },
     "colorization": {
         "fast": {"n_train": 256, "n_test": 64, "size": 64, "epochs": 2, "batch_size": 32, "width": 16,

@@ -87,15 +87,19 @@ def residual_loss(noise_net, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def denoise(model: nn.Module, y: torch.Tensor, *, batch_size: int = 8) -> torch.Tensor:
+def denoise(model: nn.Module, y: torch.Tensor, *, batch_size: int = 8, tile: int | None = None) -> torch.Tensor:
     """Apply a denoiser in eval mode, in chunks, on the model's device; output clipped to [0, 1], on y's device.
 
-    ``y``: Tensor[N, C, H, W] → Tensor[N, C, H, W].
+    ``y``: Tensor[N, C, H, W] → Tensor[N, C, H, W]. Images over a megapixel are run in overlapping tiles with
+    the same result (``tile``: see :func:`course_lib.restoration.tiling.run_tiled`), so memory stays bounded.
 
     Lecture: 06_restoration
     """
+    from .tiling import margin_of, run_tiled
+
     check_tensor(y, "y", dims="N C H W", dtype="float", finite=True)
     device = next(model.parameters()).device
     model.eval()
-    out = [model(chunk.to(device)).clamp(0, 1).to(y.device) for chunk in y.split(batch_size)]
+    out = [run_tiled(lambda t: model(t.to(device)).clamp(0, 1).to(y.device), chunk, tile=tile, **margin_of(model))
+           for chunk in y.split(batch_size)]
     return torch.cat(out)

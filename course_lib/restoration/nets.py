@@ -139,17 +139,26 @@ def prefill(y: torch.Tensor, mask: torch.Tensor, *, sigma: float = 2.0, rounds: 
 
 
 @torch.no_grad()
-def apply_net(model: nn.Module, inputs, *, batch_size: int = 4) -> torch.Tensor:
-    """Run ``model`` in eval mode on ``inputs`` (Tensor[N, C, H, W], or a tuple (y, mask)) in chunks on the
-    model's device; output clipped to [0, 1], on the input's device.
+def apply_net(model: nn.Module, inputs, *, batch_size: int = 4, tile: int | None = None) -> torch.Tensor:
+    """Run ``model`` in eval mode on ``inputs`` (Tensor[N, C, H, W], or a tuple (y, mask) or (y, kernels)) in
+    chunks on the model's device; output clipped to [0, 1], on the input's device. Images over a megapixel run in
+    overlapping tiles with the same result (``tile``: see :func:`course_lib.restoration.tiling.run_tiled`).
 
     Lecture: 06_restoration
     """
+    from .tiling import margin_of, run_tiled
+
     device = next(model.parameters()).device
     model.eval()
     y, rest = (inputs[0], inputs[1:]) if isinstance(inputs, tuple) else (inputs, ())
     out = []
     for i in range(0, y.shape[0], batch_size):
         args = [t[i:i + batch_size].to(device) for t in (y, *rest)]
-        out.append(model(*args).clamp(0, 1).to(y.device))
+        images = [a for a in args if a.dim() == 4]  # cut into tiles: the image and its mask
+        others = [a for a in args if a.dim() != 4]  # passed whole: one kernel per image (N, k, k)
+
+        def run(*parts, others=others):
+            return model(*parts, *others).clamp(0, 1).to(y.device)
+
+        out.append(run_tiled(run, *images, tile=tile, **margin_of(model)))
     return torch.cat(out)

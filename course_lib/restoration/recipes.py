@@ -6,6 +6,8 @@ recorded metrics, the benchmark and the lecture all measure the same thing.
 
 * deblur: a motion kernel (length 3-15 px, any angle) or a defocus disc (radius 1-4 px), then Gaussian noise of
   σ = ``BLUR_NOISE`` (0-255 units), clipped. Conditions ``motion`` (length 11, 30°) and ``defocus`` (radius 3).
+* nonblind: the same blur and noise, and the net is given each image's true kernel (``deconv.NonBlindDeblur``):
+  inputs ``(y, kernels)``. The same conditions, with the same evaluation noise as deblur.
 * inpaint: overlaid white text (font 10-18 px), random strokes, or 30-70 % random missing pixels, the mask
   given. Conditions ``text`` (font 14, the slide's example) and ``pixels`` (50 % missing).
 * window: dirt or rain at density 0.5-1.5 (``window.mixed_window_corrupt``). Conditions ``dirt`` and
@@ -21,11 +23,13 @@ import torch
 from course_lib.core import check_choice
 
 from .corruptions import add_gaussian_noise, blur, defocus_kernel, motion_kernel
+from .deconv import stack_kernels
 from .masks import apply_mask, random_pixel_mask, stroke_mask, text_mask
 from .window import mixed_window_corrupt, window_corrupt
 
 BLUR_NOISE = 1.0  # σ of the noise after blurring, 0-255 units: a camera is never noise-free
-CONDITIONS = {"deblur": ("motion", "defocus"), "inpaint": ("text", "pixels"), "window": ("dirt", "rain")}
+CONDITIONS = {"deblur": ("motion", "defocus"), "nonblind": ("motion", "defocus"), "inpaint": ("text", "pixels"),
+              "window": ("dirt", "rain")}
 EVAL_KERNELS = {"motion": ("motion_kernel", dict(length=11, angle=30)), "defocus": ("defocus_kernel",
                                                                                     dict(radius=3))}
 EVAL_SEED = 2026
@@ -56,9 +60,13 @@ def corrupt_train(kind: str, x: torch.Tensor, g: torch.Generator):
     Lecture: 06_restoration
     """
     check_choice(kind, "kind", tuple(CONDITIONS))
-    if kind == "deblur":
-        y = torch.cat([blur(x[n:n + 1], random_kernel(g)) for n in range(x.shape[0])])
-        return add_gaussian_noise(y, BLUR_NOISE, generator=g).clamp(0, 1), x
+    if kind in ("deblur", "nonblind"):
+        kernels = [random_kernel(g) for _ in range(x.shape[0])]
+        y = torch.cat([blur(x[n:n + 1], k) for n, k in enumerate(kernels)])
+        y = add_gaussian_noise(y, BLUR_NOISE, generator=g).clamp(0, 1)
+        if kind == "nonblind":
+            return (y, stack_kernels(kernels).to(x.device)), x  # kernels: (N, k, k), the largest side
+        return y, x
     if kind == "inpaint":
         r = float(torch.rand((), generator=g))
         if r < 0.4:
@@ -81,8 +89,11 @@ def corrupt_eval(kind: str, condition: str, x: torch.Tensor):
     check_choice(kind, "kind", tuple(CONDITIONS))
     check_choice(condition, "condition", CONDITIONS[kind])
     g = torch.Generator().manual_seed(EVAL_SEED)
-    if kind == "deblur":
-        y = add_gaussian_noise(blur(x, eval_kernel(condition)), BLUR_NOISE, generator=g).clamp(0, 1)
+    if kind in ("deblur", "nonblind"):
+        k = eval_kernel(condition)
+        y = add_gaussian_noise(blur(x, k), BLUR_NOISE, generator=g).clamp(0, 1)
+        if kind == "nonblind":
+            return (y, k.to(x.device)[None].expand(x.shape[0], -1, -1)), y  # the true kernel for every image
         return y, y
     if kind == "inpaint":
         m = text_mask(x.shape, font_size=14, generator=g) if condition == "text" else random_pixel_mask(

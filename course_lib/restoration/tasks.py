@@ -7,8 +7,12 @@ One checkpoint per model, ``checkpoints/restoration-<kind>.pt``, each made by it
 * ``"blind"``: the same net trained blind, σ uniform in [0, ``sigma_max``] per patch (DnCNN-B);
 * ``"mlp"``: ``PatchMLP`` at σ = 25 (Burger et al. 2012, much smaller);
 * ``"deblur"``: ``RestorationNet`` on blurred images, blind to the kernel (Schuler et al. 2014's question);
+* ``"nonblind"``: ``NonBlindDeblur``, a ``RestorationNet`` refining Richardson–Lucy with the true kernel
+  (Schuler et al. CVPR 2013): the same information as the classical deconvolutions;
 * ``"inpaint"``: ``RestorationNet`` with the mask as an extra input (Köhler et al. 2014), colour;
-* ``"window"``: ``RestorationNet`` on photos through dirt or rain (Eigen, Krishnan, Fergus 2013), colour.
+* ``"window"``: ``RestorationNet`` on photos through dirt or rain (Eigen, Krishnan, Fergus 2013), colour;
+* ``"budget"``: the ``dncnn25`` recipe as one run that saves a checkpoint after each step count of
+  ``cfg["snapshots"]`` (``restoration-budget-<steps>.pt``): the training-budget curve of lecture 06.
 
 Every model trains on random patches of the training photos (``PhotoPatches``), each batch corrupted afresh
 by a generator seeded from the run's seed (so a run is reproducible), with Adam and a cosine learning-rate
@@ -32,15 +36,17 @@ from course_lib.core import load_model as core_load_model
 from course_lib.core.checkpoints import checkpoint_path
 
 from .corruptions import add_gaussian_noise
+from .deconv import NonBlindDeblur
 from .dncnn import DnCNN, denoise
 from .metrics import psnr, ssim
 from .nets import RestorationNet, apply_net
 from .patch_mlp import PatchMLP
 from .photos import TEST_PHOTOS, PhotoPatches, load_photo
 from .recipes import CONDITIONS, corrupt_eval, corrupt_train
+from .tiling import margin_of, run_tiled
 
-KINDS = ("dncnn25", "blind", "mlp", "deblur", "inpaint", "window")
-DENOISERS = ("dncnn25", "blind", "mlp")
+KINDS = ("dncnn25", "blind", "mlp", "deblur", "inpaint", "window", "budget", "nonblind")
+DENOISERS = ("dncnn25", "blind", "mlp", "budget")
 EVAL_SIGMAS = (15, 25, 50)
 EVAL_SEED = 2026  # the corruption of the evaluation crops (never used in training)
 
@@ -53,10 +59,12 @@ def is_colour(kind: str) -> bool:
 def build_model(kind: str, *, cfg: dict) -> torch.nn.Module:
     """A fresh model for ``kind`` with the widths of ``cfg`` (the profile row). Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
-    if kind in ("dncnn25", "blind"):
+    if kind in ("dncnn25", "blind", "budget"):
         return DnCNN(channels=1, depth=cfg["depth"], width=cfg["width"])
     if kind == "mlp":
         return PatchMLP(patch=cfg["mlp_patch"], hidden=cfg["mlp_hidden"], layers=cfg["mlp_layers"])
+    if kind == "nonblind":
+        return NonBlindDeblur(channels=1, depth=cfg["depth"], width=cfg["width"])
     channels = 3 if is_colour(kind) else 1
     return RestorationNet(channels=channels, extra=1 if kind == "inpaint" else 0, depth=cfg["depth"],
                           width=cfg["width"])
@@ -66,7 +74,7 @@ def make_corrupt(kind: str, *, cfg: dict):
     """The training corruption of ``kind``: ``corrupt(x, generator) -> (inputs, target)`` where ``inputs`` is
     what the model is called with (a tensor, or a tuple for the inpainting net). Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
-    if kind in ("dncnn25", "mlp"):
+    if kind in ("dncnn25", "mlp", "budget"):
         return lambda x, g: (add_gaussian_noise(x, cfg["sigma"], generator=g), x)
     if kind == "blind":
         def corrupt_blind(x, g):
@@ -77,11 +85,12 @@ def make_corrupt(kind: str, *, cfg: dict):
 
 
 def train_model(kind: str, *, cfg: dict, seed: int = 0, device: torch.device | str = "cpu",
-                progress: bool = True, live_plot: bool = False):
+                progress: bool = True, live_plot: bool = False, on_epoch=None):
     """Train one model of ``KINDS`` as described in the module docstring; return ``(model, history)``.
 
     ``cfg`` holds ``n_patches, patch, epochs, batch_size, lr, width, depth, sigma, sigma_max``, the PatchMLP
     sizes (the profile row) and ``init``: a kind whose shipped checkpoint the model starts from ("" = scratch).
+    ``on_epoch(model, epoch, history)``, optional, is called after every epoch (the budget run's snapshots).
 
     Lecture: 06_restoration
     """
@@ -107,8 +116,13 @@ def train_model(kind: str, *, cfg: dict, seed: int = 0, device: torch.device | s
     # cosine decay from lr to lr/100 over the epochs, stepped once per epoch
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda e: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(e, epochs) / epochs)))
+    def after_epoch(e, h):
+        schedule.step()
+        if on_epoch is not None:
+            on_epoch(model, e, h)
+
     history = fit(model, loader, loss_fn, epochs=epochs, optimizer=optimizer, device=device,
-                  progress=progress, live_plot=live_plot, desc=kind, callback=lambda e, h: schedule.step())
+                  progress=progress, live_plot=live_plot, desc=kind, callback=after_epoch)
     return model, history
 
 
@@ -126,16 +140,17 @@ def noisy_eval(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return add_gaussian_noise(x, sigma, generator=g)
 
 
-def restore(kind: str, model: torch.nn.Module, inputs) -> torch.Tensor:
+def restore(kind: str, model: torch.nn.Module, inputs, *, tile: int | None = None) -> torch.Tensor:
     """Run a trained model of ``kind`` on ``inputs`` (as made by its corruption) in eval mode; clipped to [0, 1].
+    Images over a megapixel run in overlapping tiles, with the same result (``tiling.run_tiled``).
 
     Lecture: 06_restoration
     """
-    if kind in ("dncnn25", "blind"):
-        return denoise(model, inputs)
+    if kind in ("dncnn25", "blind", "budget"):
+        return denoise(model, inputs, tile=tile)
     if kind == "mlp":
-        return model.denoise(inputs)
-    return apply_net(model, inputs)
+        return run_tiled(model.denoise, inputs, tile=tile, **margin_of(model))
+    return apply_net(model, inputs, tile=tile)
 
 
 def evaluate(kind: str, model: torch.nn.Module, *, crop: int) -> dict:
@@ -165,6 +180,8 @@ def evaluate(kind: str, model: torch.nn.Module, *, crop: int) -> dict:
         out[f"ssim_{cond}"] = float(ssim(xh, x).mean())
         out[f"psnr_input_{cond}"] = float(psnr(shown, x).mean())
         out[f"ssim_input_{cond}"] = float(ssim(shown, x).mean())
+        if kind == "nonblind":  # the net's starting point: its own Richardson–Lucy
+            out[f"psnr_rl_{cond}"] = float(psnr(model.deconvolve(*inputs).clamp(0, 1), x).mean())
     return out
 
 
@@ -189,6 +206,9 @@ def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Pa
         check_choice(k, "models", KINDS)
     paths = []
     for kind in kinds:
+        if kind == "budget":
+            paths += train_budget(cfg=cfg, profile=profile, seed=seed, out_dir=out_dir, command=command)
+            continue
         model, history = train_model(kind, cfg=cfg, seed=seed, device=device)
         round_to_half(model.cpu().eval())  # evaluate the weights exactly as the float16 checkpoint will store them
         metrics = evaluate(kind, model, crop=cfg["eval_crop"])
@@ -199,4 +219,54 @@ def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Pa
                                      task=f"restoration-{kind}", command=command, profile=profile, seed=seed,
                                      metrics=metrics, config={**cfg, "kind": kind, "device": str(device)},
                                      half=True))
+    return paths
+
+
+def snapshot_steps(cfg: dict) -> list[int]:
+    """The step counts at which the budget run saves a checkpoint: ``cfg["snapshots"]``, comma-separated, each a
+    multiple of the steps per epoch (``n_patches // batch_size``) and at most the run's length.
+
+    Lecture: 06_restoration
+    """
+    per_epoch = cfg["n_patches"] // cfg["batch_size"]
+    try:
+        steps = sorted({int(s) for s in str(cfg["snapshots"]).split(",") if s.strip()})
+    except ValueError:
+        raise ValueError(f"snapshots must be comma-separated step counts, but found {cfg['snapshots']!r}") from None
+    bad = [s for s in steps if s <= 0 or s % per_epoch or s > per_epoch * cfg["epochs"]]
+    if not steps or bad:
+        raise ValueError(f"snapshots must be multiples of the {per_epoch} steps per epoch, up to "
+                         f"{per_epoch * cfg['epochs']} steps; got {cfg['snapshots']!r}")
+    return steps
+
+
+def train_budget(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
+    """The training-budget curve: one ``dncnn25``-recipe run (cosine decay over the whole run) that evaluates and
+    saves ``restoration-budget-<steps>.pt`` after each step count of :func:`snapshot_steps`. Each file records
+    its ``steps`` and the minutes trained so far. Lecture: 06_restoration"""
+    import copy
+    import time
+
+    device = get_device()
+    steps = snapshot_steps(cfg)
+    per_epoch = cfg["n_patches"] // cfg["batch_size"]
+    paths: list[pathlib.Path] = []
+    start = time.perf_counter()
+
+    def on_epoch(model, epoch, history):
+        done = (epoch + 1) * per_epoch
+        if done not in steps:
+            return
+        minutes = (time.perf_counter() - start) / 60  # training so far (earlier snapshots' evaluations included)
+        snap = round_to_half(copy.deepcopy(model).cpu().eval())
+        metrics = evaluate("budget", snap, crop=cfg["eval_crop"])
+        metrics.update(steps=done, final_loss=history["epoch_loss"][-1], train_minutes=minutes)
+        print("budget", {k: round(v, 4) for k, v in metrics.items()}, flush=True)
+        paths.append(save_checkpoint(pathlib.Path(out_dir) / f"restoration-budget-{done:05d}.pt", snap,
+                                     task=f"restoration-budget-{done:05d}", command=command, profile=profile,
+                                     seed=seed, metrics=metrics,
+                                     config={**cfg, "kind": "budget", "device": str(device)}, half=True))
+        model.train()
+
+    train_model("budget", cfg=cfg, seed=seed, device=device, progress=False, on_epoch=on_epoch)
     return paths
