@@ -43,12 +43,14 @@ release: $(STAMP)
 
 # Each submission runs in a sandbox with limits (course_lib/grading/sandbox.py), JOBS submissions at a time
 # (default: one per core); see README, "Grading a class safely". On Dask: CLUSTER=local:N (workers here) or
-# SCHEDULER=tcp://HOST:8786 (an existing cluster); DB=postgresql://USER:PASSWORD@HOST/DB for the gradebook.
+# SCHEDULER=tcp://HOST:8786 (an existing cluster); DB=postgresql://USER:PASSWORD@HOST/DB for the gradebook, which
+# reaches the driver through the environment (exported below), never on a command line that `ps` shows.
 JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
 GRADE_ON = $(if $(CLUSTER),--cluster $(CLUSTER),$(if $(SCHEDULER),--scheduler $(SCHEDULER),--jobs $(JOBS)))
+grade: export CONVNET_GRADEBOOK_URL = $(DB)
 grade: $(STAMP)
 	@test -d submitted || { echo "nothing to grade: put notebooks in submitted/<student>/<lecture>/<lecture>.ipynb"; exit 1; }
-	COURSE_PROFILE=fast $(BIN)/python -m course_lib.grading $(GRADE_ON) $(if $(DB),--db $(DB))
+	COURSE_PROFILE=fast $(BIN)/python -m course_lib.grading $(GRADE_ON)
 	@echo "grades: grades.csv   feedback: feedback/"
 
 bench: $(STAMP)

@@ -17,6 +17,13 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # Concurrent graders (make grade JOBS=N) wait for SQLite's write lock instead of failing after 5 s.
 c.CourseDirectory.db_url = "sqlite:///gradebook.db?timeout=120"
+# make grade --db URL: the URL (with its password) travels in the environment, never on a command line, and the
+# sandbox removes it before any kernel starts (course_lib.grading.sandbox.SECRETS).
+if os.environ.get("CONVNET_GRADEBOOK_URL"):
+    c.CourseDirectory.db_url = os.environ["CONVNET_GRADEBOOK_URL"]
+# solutions/<lecture>/checks.py holds the trusted checks (the hidden tests): never released, never copied next to a
+# submission. (The defaults, plus checks.py.)
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "checks.py"]
 
 # The fast profile trains live for tens of seconds in some cells; nbgrader's 30 s default would interrupt
 # legitimate work. Grading runs the fast profile on CPU.

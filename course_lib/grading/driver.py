@@ -7,11 +7,13 @@ Lecture: 00_welcome (how exercises are graded)
 from __future__ import annotations
 
 import concurrent.futures
+import csv
 import json
 import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import time
 
 from .review import tampering
@@ -61,7 +63,8 @@ def autograde_timeout(environ=None) -> float:
     """Seconds one ``nbgrader autograde`` may take: the notebook's limit, plus kernel start and gradebook writes."""
     from .sandbox import Limits  # noqa: PLC0415
 
-    return Limits.from_env(environ).notebook_s + 180
+    # + kernel start, the trusted checker (its answer server, 30 s a call at most) and the gradebook writes
+    return Limits.from_env(environ).notebook_s + 240
 
 
 def autograde(lecture: str, student: str, db_args: list[str], env: dict, cwd, attempts: int = 2
@@ -92,27 +95,77 @@ def _stopped_reason(notebook: pathlib.Path) -> str | None:
     return None
 
 
+def course_lectures(root: pathlib.Path) -> list[str]:
+    """The course's lectures: the folders of ``solutions/`` named like ``00_welcome``."""
+    return sorted(p.name for p in (root / "solutions").glob("[0-9][0-9]_*") if p.is_dir() and not p.is_symlink())
+
+
+def calibrate(root: pathlib.Path, lecture: str, env: dict, out=sys.stdout) -> int:
+    """The notebook time limit for ``lecture``: ``COURSE_GRADE_NOTEBOOK_S`` when set, else max(120 s, 10 x the
+    instructor's solution run time on this machine), measured once per version of the solution notebook (cached
+    in ``.grading/calibration.json``) and printed."""
+    from .sandbox import Limits  # noqa: PLC0415
+
+    if env.get("COURSE_GRADE_NOTEBOOK_S"):
+        return Limits.from_env(env).notebook_s
+    import hashlib  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    solution = root / "solutions" / lecture / f"{lecture}.ipynb"
+    digest = hashlib.sha256(solution.read_bytes()).hexdigest()
+    cache = root / ".grading" / "calibration.json"
+    known = json.loads(cache.read_text()) if cache.is_file() else {}
+    entry = known.get(lecture, {})
+    if entry.get("sha256") != digest or entry.get("cpus") != os.cpu_count():
+        with tempfile.TemporaryDirectory(prefix="convnet-calibrate-") as tmp:
+            start = time.monotonic()
+            code, log, _ = _run([os.path.join(os.path.dirname(sys.executable), "jupyter"), "nbconvert", "--to",
+                                 "notebook", "--execute", "--output-dir", tmp, "--log-level=WARN",
+                                 "--ExecutePreprocessor.timeout=1800", str(solution)],
+                                {**env, "COURSE_PROFILE": env.get("COURSE_PROFILE", "fast")}, cwd=solution.parent,
+                                timeout=3600)
+            seconds = time.monotonic() - start
+        if code:
+            raise RuntimeError(f"the solution of {lecture} does not run (exit {code}), so no time limit can be "
+                               f"calibrated; set COURSE_GRADE_NOTEBOOK_S to grade anyway:\n{log[-2000:]}")
+        entry = {"sha256": digest, "seconds": round(seconds, 1), "cpus": os.cpu_count()}
+        known[lecture] = entry
+        cache.parent.mkdir(exist_ok=True)
+        cache.write_text(json.dumps(known, indent=1) + "\n")
+    limit = int(max(CALIBRATION_FLOOR_S, CALIBRATION_FACTOR * entry["seconds"]))
+    out.write(f"time limit for {lecture}: {limit} s per notebook (the solution runs in {entry['seconds']} s here; "
+              f"max({CALIBRATION_FLOOR_S} s, {CALIBRATION_FACTOR} x); COURSE_GRADE_NOTEBOOK_S overrides it)\n")
+    return limit
+
+
+CALIBRATION_FLOOR_S = 120
+CALIBRATION_FACTOR = 10
+
+
 def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None = None, db: str | None = None,
                 scheduler: str | None = None, cluster: str | None = None, connect_timeout_s: float = 10,
                 out=sys.stdout) -> dict:
-    """Autograde ``submitted/<student>/<lecture>/`` with ``jobs`` submissions at a time, then feedback and export.
+    """Autograde ``submitted/<student>/<lecture>/`` with ``jobs`` submissions at a time, then feedback and
+    ``grades.csv``.
 
-    Each submission is one ``nbgrader autograde LECTURE --student S`` process (its own sandboxed kernel, its own
-    runtime folder); they share the gradebook, whose SQLite writes wait for each other (``timeout`` in the
-    database URL). The gradebook ends as a serial run leaves it: a submission's grades depend only on it.
+    Intake first (:mod:`course_lib.grading.intake`): a submission that is misnamed, holds a link or a special file,
+    is too large, or has no valid notebook is not graded, and gets a ``grades.csv`` row and a feedback line that
+    say why; the rest of the class is graded. Each accepted submission is one ``nbgrader autograde LECTURE
+    --student S`` process (its own sandboxed kernel, then the trusted checker); they share the gradebook, whose
+    SQLite writes wait for each other. The gradebook ends as a serial run leaves it.
 
-    ``db``: the gradebook's database URL (default: ``nbgrader_config.py``'s SQLite file). ``scheduler`` (a Dask
-    scheduler's address) or ``cluster`` (``"local:N"``): autograde on Dask workers instead, ``jobs`` defaulting
-    to the cluster's worker threads (see :mod:`course_lib.grading.scaleout`).
+    ``db``: the gradebook's database URL (default: ``nbgrader_config.py``'s SQLite file); it reaches nbgrader
+    through the environment (``CONVNET_GRADEBOOK_URL``), never a command line. ``scheduler`` (a Dask scheduler's
+    address) or ``cluster`` (``"local:N"``): autograde on Dask workers instead (:mod:`course_lib.grading.scaleout`).
 
-    Returns ``{"results": [(lecture, student, seconds, status)], "failed": [...], "review": [...],
-    "seconds": total}``; ``review`` lists the submissions :func:`tampering` flags.
+    Returns ``{"results": [(lecture, student, seconds, status)], "failed": [...], "not_graded": [(lecture,
+    student, reason)], "review": [...], "similar": [...], "seconds": total}``.
     """
-    from . import sandbox, scaleout  # noqa: PLC0415
+    from . import intake, sandbox, scaleout  # noqa: PLC0415
 
     root = pathlib.Path(root).resolve()
     submitted = root / "submitted"
-    if not submitted.is_dir():
+    if not submitted.is_dir() or submitted.is_symlink():
         raise FileNotFoundError(f"nothing to grade: expected {submitted}/<student>/<lecture>/<lecture>.ipynb")
     distributed = scheduler is not None or cluster is not None
     if distributed:
@@ -120,13 +173,21 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
     if db is not None:
         db = scaleout.check_db_url(db)
         scaleout.check_db_reachable(db)
-    db_args = [f"--db={db}"] if db else []
-    found = sorted({p.name for p in submitted.glob("*/*") if p.is_dir() and p.name[:2].isdigit()})
-    lectures = found if lectures is None else [name for name in lectures if name in found]
+    accepted, refused = intake.check_class(str(submitted), course_lectures(root))
+    wanted = [name for name, students in accepted.items() if students]
+    wanted += [name for name, _, _ in refused if name in accepted and name not in wanted]
+    lectures = sorted(wanted) if lectures is None else [name for name in lectures if name in wanted]
     env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if db:
+        env[DB_ENV] = db
     ok, why = sandbox.availability()
     if not ok:
         out.write(sandbox.WARNING.format(why=why))
+    elif not sandbox.cgroups_available():
+        out.write("note: no cgroup can be made here, so memory and process limits apply per process only "
+                  "(a submission may hold several times COURSE_GRADE_MEMORY_MB across its processes)\n")
+    for lecture, student, reason in refused:
+        out.write(f"not graded: {lecture} {student}: {reason}\n")
     client = local_cluster = None
     if distributed:
         client, local_cluster = scaleout.connect(scheduler=scheduler, cluster=cluster, timeout_s=connect_timeout_s)
@@ -137,39 +198,47 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
             out.write(f"note: the gradebook is SQLite ({scaleout.masked(db)}): every worker must reach that path; "
                       f"across machines use --db postgresql://...\n")
 
-        def grade_one(lecture, student):
-            return grader.grade(lecture, student)
+        def grade_one(lecture, student, env):
+            return grader.grade(lecture, student, env)
     else:
         jobs = jobs or os.cpu_count() or 1
         where = "this machine"
         # JOBS kernels share the cores: one torch thread pool each, sized to its share, not oversubscribed.
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
 
-        def grade_one(lecture, student):
-            return autograde(lecture, student, db_args, env, root)
+        def grade_one(lecture, student, env):
+            return autograde(lecture, student, [], env, root)
     try:
-        return _grade_lectures(root, lectures, jobs, where, grade_one, db_args, env, out)
+        summary = _grade_lectures(root, lectures, accepted, jobs, where, grade_one, env, out)
     finally:
         if client is not None:
             client.close()
         if local_cluster is not None:
             local_cluster.close()
+    not_graded = [r for r in refused if r[0] in lectures or r[0] not in accepted]
+    write_not_graded_feedback(root, not_graded)
+    write_grades(root, summary.pop("export"), not_graded)
+    return {**summary, "not_graded": not_graded}
 
 
-def _grade_lectures(root, lectures, jobs, where, grade_one, db_args, env, out) -> dict:
+DB_ENV = "CONVNET_GRADEBOOK_URL"  # read by nbgrader_config.py; see sandbox.SECRETS
+
+
+def _grade_lectures(root, lectures, accepted, jobs, where, grade_one, env, out) -> dict:
     submitted = root / "submitted"
-    start, results, failed, review = time.monotonic(), [], [], []
+    start, results, failed, flagged, similar = time.monotonic(), [], [], [], []
     for lecture in lectures:
         # generate_assignment registers the lecture and its graded cells in the gradebook (lectures/ is rewritten
         # identically); done once, before the parallel part.
-        code, log, _ = _nbgrader(["generate_assignment", lecture, "--force", *db_args], env, cwd=root)
+        code, log, _ = _nbgrader(["generate_assignment", lecture, "--force"], env, cwd=root)
         if code:
             raise RuntimeError(f"nbgrader generate_assignment {lecture} failed ({code}):\n{log}")
-        students = sorted(p.parent.name for p in submitted.glob(f"*/{lecture}") if p.is_dir())
+        lecture_env = {**env, "COURSE_GRADE_NOTEBOOK_S": str(calibrate(root, lecture, env, out))}
+        students = accepted.get(lecture, [])
         total = len(students)
         out.write(f"== {lecture}: {total} submissions, {jobs} at a time on {where}\n")
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_one, lecture, s): s for s in students}
+            futures = {pool.submit(grade_one, lecture, s, lecture_env): s for s in students}
             for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 student = futures[future]
                 try:
@@ -189,31 +258,108 @@ def _grade_lectures(root, lectures, jobs, where, grade_one, db_args, env, out) -
                 flags = tampering(submitted / student / lecture / f"{lecture}.ipynb")
                 if flags:
                     status += f"; REVIEW BY HAND: {', '.join(flags[:5])}"
-                    review.append((lecture, student))
+                    flagged.append((lecture, student))
                 results.append((lecture, student, seconds, status))
                 out.write(f"[{done}/{total}] {lecture} {student}: {seconds:.1f} s, {status}\n")
                 out.flush()
+        graded = [s for s in students if (lecture, s) not in failed]
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
-            graded = [s for s in students if (lecture, s) not in failed]
-            feedback = [["generate_feedback", lecture, "--student", s, "--force", *db_args] for s in graded]
+            feedback = [["generate_feedback", lecture, "--student", s, "--force"] for s in graded]
             for student, (code, log, _) in zip(graded, pool.map(_nbgrader, feedback, [env] * len(graded),
                                                                    [root] * len(graded))):
                 if code:
                     failed.append((lecture, f"{student} (feedback)"))
                     out.write(log[-3000:])
-    code, log, _ = _nbgrader(["export", "--to", "grades.csv", *db_args], env, cwd=root)
-    if code:
-        raise RuntimeError(f"nbgrader export failed ({code}):\n{log}")
+        similar += similarity_report(root, lecture, graded, out)
+    with tempfile.TemporaryDirectory(prefix="convnet-export-") as tmp:
+        code, log, _ = _nbgrader(["export", "--to", os.path.join(tmp, "grades.csv")], env, cwd=root)
+        if code:
+            raise RuntimeError(f"nbgrader export failed ({code}):\n{log}")
+        with open(os.path.join(tmp, "grades.csv"), newline="") as f:
+            export = list(csv.DictReader(f))
     seconds = time.monotonic() - start
     slowest = sorted(results, key=lambda r: -r[2])[:3]
     out.write(f"graded {len(results)} submissions in {seconds:.0f} s ({jobs} at a time); slowest: "
               + ", ".join(f"{lec}/{s} {t:.0f} s" for lec, s, t, _ in slowest) + "\n")
-    if review:
+    if flagged:
         out.write("review by hand (code that tampers with the kernel or patches modules): "
-                  + ", ".join(f"{lec}/{s}" for lec, s in review) + "\n")
+                  + ", ".join(f"{lec}/{s}" for lec, s in flagged) + "\n")
     if failed:
         out.write("FAILED: " + ", ".join(f"{lec}/{s}" for lec, s in failed) + "\n")
-    return {"results": results, "failed": failed, "review": review, "seconds": seconds}
+    return {"results": results, "failed": failed, "review": flagged, "similar": similar, "seconds": seconds,
+            "export": export}
+
+
+def similarity_report(root: pathlib.Path, lecture: str, students: list[str], out=sys.stdout) -> list[tuple]:
+    """Pairs of submissions with near-identical answer code, and answers that reproduce course_lib's reference
+    (for review by hand, never a penalty): ``[(lecture, who, similarity, grade_ids)]``, also printed."""
+    import inspect  # noqa: PLC0415
+
+    from . import checker, review  # noqa: PLC0415
+
+    notebooks = {}
+    for student in students:
+        try:
+            notebooks[student] = json.loads((root / "submitted" / student / lecture / f"{lecture}.ipynb").read_text())
+        except (OSError, ValueError):
+            continue
+    found = [(lecture, f"{a} ~ {b}", score, ids) for a, b, score, ids in review.similar_pairs(notebooks)]
+    try:
+        _, references = checker.load_checks(root / "solutions" / lecture / "checks.py")
+    except (FileNotFoundError, ValueError):
+        references = {}
+    sources = {}
+    for test_id, qualname in references.items():
+        module, _, name = qualname.replace(":", ".").rpartition(".")
+        try:
+            sources["ex_" + test_id.removeprefix("test_")] = inspect.getsource(
+                getattr(__import__(module, fromlist=[name]), name))
+        except (ImportError, AttributeError, OSError, TypeError):
+            continue
+    for student, nb in notebooks.items():
+        ids = review.copies_of_reference(nb, sources)
+        if ids:
+            found.append((lecture, f"{student} ~ course_lib reference", 1.0, ids))
+    for lec, who, score, ids in found:
+        out.write(f"similar ({lec}, review by hand): {who}: {score:.2f} on {', '.join(ids)}\n")
+    return found
+
+
+GRADES_COLUMNS = ["assignment", "student_id", "status", "raw_score", "late_submission_penalty", "score",
+                  "max_score", "timestamp"]
+
+
+def write_grades(root: pathlib.Path, export: list[dict], not_graded: list[tuple[str, str, str]]) -> None:
+    """``grades.csv``: nbgrader's export plus a row per submission that was not graded, written with the csv
+    module's quoting (a comma or a quote in a cell stays in its cell) and no cell a spreadsheet would run as a
+    formula."""
+    rows = [{**{k: row.get(k, "") for k in GRADES_COLUMNS}, "status": "graded"} for row in export]
+    rows += [{"assignment": lecture, "student_id": student, "status": f"not graded: {reason}", "raw_score": "",
+              "late_submission_penalty": "", "score": "0", "max_score": "", "timestamp": ""}
+             for lecture, student, reason in not_graded]
+    with open(root / "grades.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=GRADES_COLUMNS, quoting=csv.QUOTE_MINIMAL)
+        writer.writeheader()
+        for row in sorted(rows, key=lambda r: (r["assignment"], r["student_id"])):
+            writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "@", "\t", "\r") else v)
+                             for k, v in row.items()})
+
+
+def write_not_graded_feedback(root: pathlib.Path, not_graded: list[tuple[str, str, str]]) -> None:
+    """A feedback page saying why, for each submission intake refused (where its names are safe to use)."""
+    import html  # noqa: PLC0415
+
+    from .intake import good_name  # noqa: PLC0415
+
+    for lecture, student, reason in not_graded:
+        if not (good_name(lecture) and good_name(student)) or lecture == "*":
+            continue
+        folder = root / "feedback" / student / lecture
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{lecture}.html").write_text(
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{lecture}: not graded</title></head><body>"
+            f"<h1>{lecture}: not graded</h1><p>{html.escape(reason)}</p><p>Fix this and submit again, or ask your "
+            f"instructor.</p></body></html>\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,14 +371,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", "-j", type=int, default=None,
                         help="submissions at a time (default: cores, or the cluster's worker threads)")
     parser.add_argument("--db", default=None, metavar="URL",
-                        help="gradebook database, e.g. postgresql://USER:PASSWORD@HOST/DB (default: SQLite "
-                             "gradebook.db, as nbgrader_config.py says)")
+                        help="gradebook database, e.g. postgresql://USER:PASSWORD@HOST/DB (default: the environment's "
+                             f"{DB_ENV}, else SQLite gradebook.db, as nbgrader_config.py says); prefer the environment "
+                             "variable: a command line is visible to every process on the machine")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="autograde on an existing Dask cluster, e.g. tcp://HOST:8786")
     where.add_argument("--cluster", default=None, metavar="local:N",
                        help="autograde on a Dask LocalCluster of N workers on this machine")
     args = parser.parse_args(argv)
+    args.db = args.db or os.environ.get(DB_ENV) or None
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
     from . import scaleout  # noqa: PLC0415

@@ -40,15 +40,22 @@ import json
 import os
 import pathlib
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 
 KERNEL_NAME = "convnet-sandbox"
 # The error name the bounded executor writes into cells it stopped or never reached (read back by the driver).
 STOPPED = "GradingLimit"
 RUNTIME_PREFIX = "convnet-grade-"
+CONN_PREFIX = "conn-"  # one folder per kernel inside the runtime folder: the only part bound into the sandbox
+CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP_PREFIX = "convnet-grade-"
+# Grader secrets passed through the environment (never on a command line); removed before any kernel starts.
+SECRETS = ("CONVNET_GRADEBOOK_URL",)
 # The directory whose presence tells course_lib.core.exercises.is_grading() that this is grading; the same
 # constant as there (this file runs as a stdlib-only script, so it cannot import it; a test checks they agree).
 GRADING_MARKER = "/.convnet-grading"
@@ -139,11 +146,13 @@ def configure(c, *, limits: Limits | None = None) -> None:
     Each nbgrader process gets a private runtime directory (connection files, ipc sockets, the kernel spec),
     removed when it exits, so that concurrent graders never share one.
     """
+    from .checker import TrustedVerdicts  # noqa: PLC0415
     from .executor import BoundedExecute  # noqa: PLC0415 (nbgrader is only needed when grading)
 
     limits = limits or Limits.from_env()
     runtime = tempfile.mkdtemp(prefix=RUNTIME_PREFIX)
     atexit.register(shutil.rmtree, runtime, ignore_errors=True)
+    atexit.register(remove_cgroups, os.getpid())
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     spec_dir = pathlib.Path(runtime, "share", "kernels", KERNEL_NAME)
     spec_dir.mkdir(parents=True)
@@ -166,28 +175,26 @@ def configure(c, *, limits: Limits | None = None) -> None:
     from nbgrader.converters import Autograde  # noqa: PLC0415
 
     default = Autograde.class_traits()["autograde_preprocessors"].default()
-    c.Autograde.autograde_preprocessors = [BoundedExecute if p.__name__ == "Execute" else p for p in default]
+    # Executed in the sandbox, then every graded test cell decided by the trusted checker, then scored.
+    steps = []
+    for step in default:
+        steps += [BoundedExecute, TrustedVerdicts] if step.__name__ == "Execute" else [step]
+    c.Autograde.autograde_preprocessors = steps
 
 
-def sandbox_command(connection_file: str, kernel_args: list[str], *, cwd: str, workdir: str,
-                    uid: int | None, limits: Limits) -> list[str]:
-    """The bwrap command line that runs the kernel; ``workdir`` (a copy of ``cwd``) is mounted at ``cwd``."""
-    runtime = os.path.dirname(os.path.abspath(connection_file))
+def _bwrap_base(*, limits: Limits, extra_binds: list[str], mount_points: list[str], uid: int | None,
+                program: str, env: dict) -> tuple[list[str], list[str]]:
+    """The parts of a bwrap command both sandboxes share: (bwrap and its mounts up to the program, inner argv)."""
     binds = _system_binds()
     prefixes = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
     for path in sorted(prefixes):
         if not any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS):
             binds += ["--ro-bind", path, path]
-    for name in COURSE_DIRS:
-        path = COURSE_ROOT / name
-        if path.is_dir():
-            binds += ["--ro-bind", str(path), str(path)]
-    env = {k: v for k, v in os.environ.items() if k in ENV_KEEP or k.startswith(ENV_PREFIXES)}
-    env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/matplotlib", XDG_CACHE_HOME="/tmp/cache", PYTHONDONTWRITEBYTECODE="1",
-               NBGRADER_EXECUTION=os.environ.get("NBGRADER_EXECUTION", "autograde"))
+    binds += extra_binds
     setenv = [arg for k, v in sorted(env.items()) for arg in ("--setenv", k, v)]
-    inner = [sys.executable, "-I", str(LAUNCHER), "--inner", "--memory-mb", str(limits.memory_mb),
-             "--nproc", str(limits.nproc), "--file-mb", str(limits.file_mb), "--cpu-s", str(2 * limits.notebook_s)]
+    inner = [sys.executable, "-I", str(LAUNCHER), "--inner", "--program", program, "--memory-mb",
+             str(limits.memory_mb), "--nproc", str(limits.nproc), "--file-mb", str(limits.file_mb),
+             "--cpu-s", str(2 * limits.notebook_s)]
     caps = []
     if uid is not None:
         inner += ["--uid", str(uid)]
@@ -195,21 +202,87 @@ def sandbox_command(connection_file: str, kernel_args: list[str], *, cwd: str, w
     # bwrap creates missing parents of a mount point as root-only directories: make them traversable for the
     # unprivileged kernel (e.g. /root above a pyenv Python).
     parents = []
-    for dest in [*binds[2::3], runtime, cwd]:
+    for dest in [*binds[2::3], *mount_points]:
         for parent in reversed(pathlib.PurePosixPath(dest).parents):
             if str(parent) not in ("/", "/tmp") and str(parent) not in parents:
                 parents.append(str(parent))
     dirs = [arg for parent in parents if not os.path.islink(parent) for arg in ("--perms", "0755", "--dir", parent)]
-    return [
-        # /tmp first: the runtime directory and the working copy may live under the grader's /tmp.
+    head = [
+        # /tmp first: the connection folder and the working folder may live under the grader's /tmp.
         shutil.which("bwrap") or "bwrap", "--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-        *dirs, *binds, "--bind", runtime, runtime, "--bind", workdir, cwd, "--proc", "/proc", "--dev", "/dev",
+        *dirs, *binds, "--proc", "/proc", "--dev", "/dev",
         *_unshare_args(), "--die-with-parent", "--new-session", "--clearenv", *setenv, *caps,
+    ]
+    return head, inner
+
+
+def _sandbox_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k in ENV_KEEP or k.startswith(ENV_PREFIXES)}
+    env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/matplotlib", XDG_CACHE_HOME="/tmp/cache", PYTHONDONTWRITEBYTECODE="1",
+               NBGRADER_EXECUTION=os.environ.get("NBGRADER_EXECUTION", "autograde"))
+    return env
+
+
+def working_copy_args(cwd: str, *, limits: Limits) -> list[str]:
+    """bwrap arguments that put a copy of ``cwd`` on a size-limited tmpfs at ``cwd``: regular files only, each
+    handed over as an open file descriptor (``--file FD``), so no link is ever followed and nothing the kernel
+    writes reaches the grader's disk."""
+    args = ["--perms", "0777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", cwd]
+    for folder, dirs, files in os.walk(cwd, followlinks=False):
+        rel = os.path.relpath(folder, cwd)
+        for name in sorted(dirs):
+            if not os.path.islink(os.path.join(folder, name)):
+                args += ["--perms", "0777", "--dir", os.path.normpath(os.path.join(cwd, rel, name))]
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:  # a link, or gone: never followed
+                continue
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device: never read
+                os.close(fd)
+                continue
+            os.set_inheritable(fd, True)
+            args += ["--perms", "0666", "--file", str(fd), os.path.normpath(os.path.join(cwd, rel, name))]
+    return args
+
+
+def sandbox_command(connection_file: str, kernel_args: list[str], *, cwd: str, uid: int | None,
+                    limits: Limits) -> list[str]:
+    """The bwrap command line that runs the kernel: the working folder ``cwd`` as a copy on a tmpfs, the
+    connection folder (and only it: never the grader's runtime folder with the kernel spec) bound writable."""
+    conn = os.path.dirname(os.path.abspath(connection_file))
+    course = [arg for name in COURSE_DIRS if (COURSE_ROOT / name).is_dir()
+              for arg in ("--ro-bind", str(COURSE_ROOT / name), str(COURSE_ROOT / name))]
+    head, inner = _bwrap_base(limits=limits, extra_binds=course, mount_points=[conn, cwd], uid=uid, program="kernel",
+                              env=_sandbox_env())
+    return [
+        *head, "--bind", conn, conn, *working_copy_args(cwd, limits=limits),
         # A marker the kernel cannot remove (the root is read-only): exercises.is_grading() trusts it over the
         # environment, which student code could edit to bring back the reference fallback.
         "--dir", GRADING_MARKER, "--remount-ro", "/", "--chdir", cwd,
         *inner, "--", "-f", connection_file, *kernel_args,
     ]
+
+
+def answers_command(withheld_course_lib: str, *, limits: Limits) -> list[str]:
+    """The command that starts the trusted checker's answer server (:mod:`course_lib.grading.answers`) in a
+    sandbox of its own: no network, no course folders, and ``withheld_course_lib`` (course_lib with the graded
+    references withheld) mounted where course_lib is. It runs this module, which enters a cgroup first."""
+    return [sys.executable, "-I", str(LAUNCHER), "--answers", withheld_course_lib]
+
+
+def _answers_outer(argv: list[str]) -> None:
+    withheld = argv[0]
+    limits = Limits.from_env()
+    uid = 200_000 + os.getpid() if os.geteuid() == 0 else None
+    binds = ["--ro-bind", withheld, str(COURSE_ROOT / "course_lib")]
+    head, inner = _bwrap_base(limits=limits, extra_binds=binds, mount_points=[], uid=uid, program="answers",
+                              env=_sandbox_env())
+    command = [*head, "--dir", GRADING_MARKER, "--remount-ro", "/", "--chdir", "/tmp", *inner, "--"]
+    _enter_cgroup(limits)
+    _die_with_parent()
+    os.execv(command[0], command)
 
 
 def _split_connection_file(argv: list[str]) -> tuple[str, list[str]]:
@@ -220,9 +293,12 @@ def _split_connection_file(argv: list[str]) -> tuple[str, list[str]]:
 
 
 def _outer(argv: list[str]) -> None:
-    """Grader side: copy the working directory, hand it to the sandbox user, exec bwrap (or warn and run bare)."""
+    """Grader side: hand the connection folder to the sandbox user, enter a cgroup, exec bwrap (or warn and run
+    bare)."""
     connection_file, kernel_args = _split_connection_file(argv)
     limits = Limits.from_env()
+    for secret in SECRETS:  # never in an environment the kernel can read, sandboxed or not
+        os.environ.pop(secret, None)
     ok, why = availability()
     if not ok:
         sys.stderr.write(WARNING.format(why=why))
@@ -231,25 +307,111 @@ def _outer(argv: list[str]) -> None:
         _die_with_parent()
         os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *kernel_args])
     cwd = os.getcwd()
-    runtime = os.path.dirname(os.path.abspath(connection_file))
-    if not os.path.basename(runtime).startswith(RUNTIME_PREFIX):
-        # The connection file's folder is bound writable into the sandbox: it must be configure()'s private one.
-        raise SystemExit(f"course_lib.grading.sandbox: the connection file must be in a {RUNTIME_PREFIX}* folder made "
-                         f"by configure(); got {connection_file} (is nbgrader_config.py calling sandbox.configure?)")
-    workdir = tempfile.mkdtemp(prefix="work-", dir=runtime)
-    shutil.copytree(cwd, workdir, dirs_exist_ok=True, symlinks=True)
+    conn = os.path.dirname(os.path.abspath(connection_file))
+    runtime = os.path.dirname(conn)
+    if not (os.path.basename(conn).startswith(CONN_PREFIX) and os.path.basename(runtime).startswith(RUNTIME_PREFIX)):
+        # The connection file's folder is bound writable into the sandbox: it must be one made for this kernel.
+        raise SystemExit(f"course_lib.grading.sandbox: the connection file must be in a {RUNTIME_PREFIX}*/"
+                         f"{CONN_PREFIX}* folder made by the executor; got {connection_file} (is nbgrader_config.py "
+                         f"calling sandbox.configure?)")
     uid = None
     if os.geteuid() == 0:
-        # A user id no other process has: the grader's pid (unique while it runs) above the usual ranges.
+        # A user id no other process has: the grader's pid (unique while it runs) above the usual ranges. It owns
+        # the connection folder (its sockets go there); the connection file stays the grader's, read-only to it.
         uid = 100_000 + os.getppid()
-        for path in (runtime, connection_file):
-            os.chown(path, uid, uid)
-        for folder, dirs, files in os.walk(workdir):
-            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
-                os.lchown(name, uid, uid)
-    command = sandbox_command(connection_file, kernel_args, cwd=cwd, workdir=workdir, uid=uid, limits=limits)
+        os.chown(conn, uid, uid)
+        os.chmod(connection_file, 0o644)
+    command = sandbox_command(connection_file, kernel_args, cwd=cwd, uid=uid, limits=limits)
+    _enter_cgroup(limits)
     _die_with_parent()
     os.execv(command[0], command)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One cgroup per sandbox: memory and processes limited for the submission as a whole, not per process.
+
+
+def _own_cgroups() -> dict[str, str]:
+    """{controller (or "" for v2): this process's cgroup path} from /proc/self/cgroup."""
+    own = {}
+    try:
+        for line in pathlib.Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for controller in controllers.split(",") if controllers else [""]:
+                own[controller] = path
+    except (OSError, ValueError):
+        pass
+    return own
+
+
+def _cgroup_dirs() -> list[tuple[str, dict]]:
+    """Where a cgroup with memory and pids limits can be made here, below this process's own cgroups (so a
+    container's limits still hold): v2 (unified) first, else v1's two controllers."""
+    root = pathlib.Path(CGROUP_ROOT)
+    own = _own_cgroups()
+    if (root / "cgroup.controllers").is_file():
+        return [(str(root / own.get("", "/").lstrip("/")), {"memory.max": "memory", "pids.max": "nproc",
+                                                               "memory.swap.max": "zero"})]
+    dirs = []
+    for controller, files in (("memory", {"memory.limit_in_bytes": "memory"}), ("pids", {"pids.max": "nproc"})):
+        base = root / controller / own.get(controller, "/").lstrip("/")
+        if (base / "cgroup.procs").is_file():
+            dirs.append((str(base), files))
+    return dirs
+
+
+def _enter_cgroup(limits: Limits) -> list[str]:
+    """Move this process (and so everything it starts) into fresh cgroups with the submission's limits; the
+    controllers that took effect ([] where none can be made: the limits are then per process only)."""
+    name = f"{CGROUP_PREFIX}{os.getppid()}-{os.getpid()}"
+    values = {"memory": str(limits.memory_mb * 2**20), "nproc": str(limits.nproc), "zero": "0"}
+    done = []
+    for base, files in _cgroup_dirs():
+        path = os.path.join(base, name)
+        try:
+            os.mkdir(path)
+            for filename, key in files.items():
+                if os.path.exists(os.path.join(path, filename)):
+                    with open(os.path.join(path, filename), "w") as f:
+                        f.write(values[key])
+            with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+            done += [k for k in files.values() if k != "zero"]
+        except OSError:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+    return done
+
+
+def cgroups_available() -> bool:
+    """True where the sandboxes' memory and process limits apply to the whole submission (a cgroup)."""
+    for base, _ in _cgroup_dirs():
+        probe = os.path.join(base, f"{CGROUP_PREFIX}probe-{os.getpid()}")
+        try:
+            os.mkdir(probe)
+            os.rmdir(probe)
+        except OSError:
+            return False
+    return bool(_cgroup_dirs())
+
+
+def remove_cgroups(grader_pid: int) -> None:
+    """Kill what is left in the cgroups of one grader process's sandboxes, then remove them."""
+    for base, _ in _cgroup_dirs():
+        for path in pathlib.Path(base).glob(f"{CGROUP_PREFIX}{grader_pid}-*"):
+            try:
+                for pid in (path / "cgroup.procs").read_text().split():
+                    os.kill(int(pid), 9)
+            except (OSError, ValueError):
+                pass
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
 
 
 def _die_with_parent() -> None:
@@ -286,16 +448,20 @@ def _inner(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="course_lib.grading.sandbox --inner")
     for name in ("--memory-mb", "--nproc", "--file-mb", "--cpu-s", "--uid"):
         parser.add_argument(name, type=int)
+    parser.add_argument("--program", choices=("kernel", "answers"), default="kernel")
     args, rest = parser.parse_known_args(argv)
     rest = rest[1:] if rest[:1] == ["--"] else rest
     _set_limits(args.memory_mb, args.nproc, args.file_mb, args.cpu_s)
-    # The kernel's own stdout is the grader's terminal (cell outputs travel over ZMQ): nothing to say there.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
+    if args.program == "kernel":
+        # The kernel's own stdout is the grader's terminal (cell outputs travel over ZMQ): nothing to say there.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
     if args.uid is not None:
         os.setgroups([])
         os.setgid(args.uid)
         os.setuid(args.uid)
+    if args.program == "answers":  # stdin/stdout are the checker's channel
+        os.execv(sys.executable, [sys.executable, "-I", str(LAUNCHER.with_name("answers.py"))])
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *rest])
 
 
@@ -303,6 +469,8 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--inner"]:
         _inner(argv[1:])
+    elif argv[:1] == ["--answers"]:
+        _answers_outer(argv[1:])
     else:
         _outer(argv)
 

@@ -181,7 +181,9 @@ def autograde_task(lecture: str, student: str, files: dict[str, bytes], db_url: 
     with tempfile.TemporaryDirectory(prefix="convnet-grade-course-") as tmp:
         course = pathlib.Path(tmp)
         unpack(files, course)
-        code, log, seconds = autograde(lecture, student, [f"--db={db_url}"], worker_env(overlay, threads), course)
+        env = worker_env(overlay, threads)
+        env["CONVNET_GRADEBOOK_URL"] = db_url  # driver.DB_ENV: never on a command line
+        code, log, seconds = autograde(lecture, student, [], env, course)
         out = course / "autograded" / student / lecture
         return code, log, seconds, pack(out) if out.is_dir() else {}
 
@@ -204,12 +206,14 @@ class ClusterGrader:
         workers = self.client.nthreads()
         return f"Dask scheduler {self.client.scheduler.address} ({len(workers)} workers)"
 
-    def grade(self, lecture: str, student: str) -> tuple[int, str, float]:
+    def grade(self, lecture: str, student: str, env: dict | None = None) -> tuple[int, str, float]:
         start = time.monotonic()
+        overlay = self.overlay if env is None else {k: v for k, v in env.items()
+                                                     if k in ENV_KEEP or k.startswith(ENV_PREFIXES)}
         files = {"nbgrader_config.py": self.config,
                  **pack(self.root / "submitted" / student / lecture, under=f"submitted/{student}/{lecture}"),
                  **pack(self.root / "solutions" / lecture, under=f"solutions/{lecture}", skip_notebooks=True)}
-        future = self.client.submit(autograde_task, lecture, student, files, self.db_url, self.overlay,
+        future = self.client.submit(autograde_task, lecture, student, files, self.db_url, overlay,
                                     key=f"autograde-{lecture}-{student}-{time.time_ns()}", pure=False)
         code, log, _, autograded = future.result()
         target = self.root / "autograded" / student / lecture
