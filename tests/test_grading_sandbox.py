@@ -9,8 +9,11 @@ short. Without a usable bubblewrap (CI in a container that forbids namespaces) t
 graded at all: the tests that need them skip, saying why.
 """
 
+import codecs
+import csv
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -25,7 +28,7 @@ from course_lib.grading import sandbox
 
 ISOLATED, WHY = sandbox.availability()
 LIMITS = {"COURSE_GRADE_NOTEBOOK_S": "240", "COURSE_GRADE_CELL_S": "120", "COURSE_GRADE_MEMORY_MB": "6144",
-          "COURSE_GRADE_NPROC": "64"}
+          "COURSE_GRADE_NPROC": "64", "COURSE_GRADE_TMP_MB": "64"}
 LOOP_LIMIT_S = 25
 CONV, RF = "ex_conv_output_size", "ex_receptive_field"
 DEFINE_BOTH = (  # the first answer; the second is answered as usual in its own cell
@@ -119,7 +122,141 @@ def _hostile(course, port):
                 "import course_lib\n"
                 "def receptive_field(layers):\n" + WRONG[RF] +
                 "course_lib.core.receptive.receptive_field = receptive_field\n")},
+        # Issue 18's kinds. (i) escape: look for the grader's kernel spec and runtime folder, rewrite what it finds
+        "escaper": {CONV: (
+            "import os, glob, json\n"
+            "found = [p for p in glob.glob('/tmp/**/kernel*.json', recursive=True)]\n"
+            "found += glob.glob('/tmp/convnet-grade-*/share/**', recursive=True)\n"
+            "print('found:', found, 'env:', sorted(k for k in os.environ if 'JUPYTER' in k or 'GRADEBOOK' in k))\n"
+            "for path in found:\n"
+            "    try:\n"
+            "        spec = json.load(open(path))\n"
+            "        spec['argv'] = ['/bin/sh', '-c', 'touch /tmp/ESCAPED']\n"
+            "        json.dump(spec, open(path, 'w'))\n"
+            "        print('REWROTE', path)\n"
+            "    except (OSError, ValueError) as e:\n"
+            "        print('blocked:', type(e).__name__, path)\n"
+            "for folder in {os.path.dirname(os.path.dirname(p)) for p in found}:\n"
+            "    try:\n"
+            "        os.rename(folder, folder + '-moved')\n"
+            "        print('RENAMED', folder)\n"
+            "    except OSError as e:\n"
+            "        print('blocked:', type(e).__name__, folder)\n" + DEFINE_BOTH)},
+        # (j) full marks without an answer: displayhook first, then raise
+        "displayhook": {CONV: (
+            "import sys\n"
+            "def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):\n"
+            "    sys.displayhook('2.0')\n"
+            "    raise ValueError('no answer')\n")},
+        # (k) the kernel rewired: no test failure ever shows, and the wrong answer stays
+        "rewirer": {CONV: (
+            "from ipykernel.kernelapp import IPKernelApp\n"
+            "shell = IPKernelApp.instance().shell\n"
+            "original_run_code = shell.run_code\n"
+            "async def run_code(code_obj, result=None, *, async_=False):\n"
+            "    try:\n"
+            "        exec(code_obj, shell.user_global_ns, shell.user_ns)\n"
+            "    except BaseException:\n"
+            "        pass\n"
+            "    return False\n"
+            "shell.run_code = run_code\n"
+            "shell.showtraceback = lambda *a, **k: None\n"
+            "def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):\n"
+            "    return 0\n")},
+        # (l) an int whose == is always true
+        "rigged": {CONV: (
+            "class Always(int):\n"
+            "    def __eq__(self, other):\n"
+            "        return True\n"
+            "    __hash__ = int.__hash__\n"
+            "def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):\n"
+            "    return Always(0)\n")},
+        # (m) the reference, fetched afresh through original()
+        "borrower": {CONV: (
+            "from course_lib.core.exercises import original\n"
+            "def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):\n"
+            "    reference = original('course_lib.core.receptive:conv_output_size')\n"
+            "    return reference(size, kernel, stride, padding, dilation)\n")},
+        # (n) everything the kernel can see, printed rot13-encoded past any filter: no hidden test is there to see
+        "rot13": {CONV: DEFINE_BOTH + (
+            "import codecs\n"
+            "print(codecs.encode(repr(In) + repr(globals().keys()), 'rot13')[:20000])\n")},
+        # (o) live HTML and Javascript in the outputs an instructor opens
+        "scripter": {CONV: DEFINE_BOTH + (
+            "from IPython.display import HTML, Javascript, display\n"
+            "display(HTML('<script>document.title=\"PWNED-SCRIPT\"</script><img src=x onerror=\"alert(1)\">'\n"
+            "             '<a href=\"javascript:alert(2)\">PWNED-LINK</a><iframe src=\"http://evil\"></iframe>'))\n"
+            "display(Javascript('alert(\"PWNED-JS\")'))\n")},
+        # (p) floods: one 3 MB output, then images and text up to 30 MB
+        "flooder": {CONV: DEFINE_BOTH + (
+            "import base64\n"
+            "from IPython.display import display\n"
+            "print('y' * 3_000_000)\n"
+            "for i in range(12):\n"
+            "    display({'image/png': base64.b64encode(bytes(2_000_000)).decode()}, raw=True)\n")},
+        # (q) fills its working folder: the tmpfs cap stops it, and nothing lands on the grader's disk
+        "filler": {CONV: (
+            "written = 0\n"
+            "try:\n"
+            "    with open('big.bin', 'wb') as f:\n"
+            "        for _ in range(400):\n"
+            "            f.write(bytes(2**20))\n"
+            "            written += 1\n"
+            "except OSError as e:\n"
+            "    print('stopped:', type(e).__name__)\n"
+            "print('wrote MiB:', written)\n" + DEFINE_BOTH)},
+        # (r) memory across processes: five children, each under the per-process limit, together over it
+        "spreader": {CONV: (
+            "import os, time\n"
+            "import numpy as np\n"
+            "pids = []\n"
+            "for _ in range(5):\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        hold = np.ones(1_500 * 2**20, dtype=np.uint8)\n"
+            "        time.sleep(60)\n"
+            "        os._exit(0)\n"
+            "    pids.append(pid)\n"
+            "time.sleep(20)\n"
+            "alive = [p for p in pids if os.waitpid(p, os.WNOHANG) == (0, 0)]\n"
+            "print('children alive:', len(alive))\n"
+            "for p in alive:\n"
+            "    os.kill(p, 9)\n" + DEFINE_BOTH)},
     }
+
+
+def _folder_attacks(course) -> dict:
+    """Submissions that attack the intake: links, special files, bad names, broken notebooks. Each must be refused
+    before any code runs, with a row in grades.csv; the rest of the class is graded."""
+    def folder(student):
+        path = course / "submitted" / student / LECTURE
+        path.mkdir(parents=True)
+        return path
+
+    good = (course / "submitted" / "ada" / LECTURE / f"{LECTURE}.ipynb").read_text()
+    attacks = {}
+    linker = folder("linker")
+    (linker / f"{LECTURE}.ipynb").write_text(good)
+    for name, target in [("solution.ipynb", course / "solutions" / LECTURE / f"{LECTURE}.ipynb"),
+                         ("gradebook.db", course / "gradebook.db"), ("shadow", "/etc/shadow"),
+                         ("environ", "/proc/self/environ"), ("zero", "/dev/zero"),
+                         ("ada.ipynb", course / "submitted" / "ada" / LECTURE / f"{LECTURE}.ipynb")]:
+        os.symlink(target, linker / name)
+    attacks["linker"] = "symbolic link"
+    hardlinker = folder("hardlinker")
+    os.link(course / "submitted" / "ada" / LECTURE / f"{LECTURE}.ipynb", hardlinker / f"{LECTURE}.ipynb")
+    attacks["hardlinker"] = "hard link"
+    (folder("misnamed") / f"{LECTURE} (1).ipynb").write_text(good)
+    attacks["misnamed"] = "is not accepted"
+    (folder("malformed") / f"{LECTURE}.ipynb").write_text(good[: len(good) // 2])
+    attacks["malformed"] = "not valid JSON"
+    (folder("eve,4.0,4.0") / f"{LECTURE}.ipynb").write_text(good)
+    attacks["eve,4.0,4.0"] = "student id is not accepted"
+    (folder("*") / f"{LECTURE}.ipynb").write_text(good)
+    attacks["*"] = "student id is not accepted"
+    os.mkfifo(folder("fifo") / "pipe")
+    attacks["fifo"] = "not a regular file"
+    return attacks
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +282,10 @@ def graded(tmp_path_factory):
     submit(course, LECTURE, "ada", ANSWERS)
     for student, cells in _hostile(course, listener.getsockname()[1]).items():
         submit(course, LECTURE, student, answers={RF: ANSWERS[RF]} if RF not in cells else {}, cells=cells)
+    submit(course, LECTURE, "empty")
+    folder_attacks = _folder_attacks(course)
+    outside = {p: p.stat().st_mtime_ns for p in [*course.glob("solutions/**/*"), *course.glob("submitted/**/*"),
+                                                  course / "nbgrader_config.py"] if p.is_file()}
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
            "MPLBACKEND": "Agg", **LIMITS}
     start = time.monotonic()
@@ -155,8 +296,11 @@ def graded(tmp_path_factory):
     thread.join()
     listener.close()
     assert proc.returncode == 0, f"grading failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
+    with open(course / "grades.csv", newline="") as f:
+        rows = list(csv.reader(f))
     return {"course": course, "log": proc.stdout, "seconds": seconds, "accepted": accepted,
-            "scores": gradebook_scores(course, LECTURE)}
+            "scores": gradebook_scores(course, LECTURE), "folder_attacks": folder_attacks, "outside": outside,
+            "rows": rows}
 
 
 def _outputs(course, student) -> str:
@@ -242,9 +386,6 @@ def _cwd(pid: str) -> str:
 
 def test_g_markers_in_source_and_output_break_nothing(graded):
     html = _feedback(graded["course"], "marker")
-    assert "output removed by the grader" in html
-    # The line stays once, in the student's own code; its printed copy is gone.
-    assert html.count(HIDDEN) == 1, html.count(HIDDEN)
     assert "output truncated by the grader after 200000 characters" in html
     assert "x" * 300_000 not in html
     assert _score(graded, "marker") == 4.0
@@ -252,9 +393,9 @@ def test_g_markers_in_source_and_output_break_nothing(graded):
 
 def test_h_replaced_helpers_earn_nothing_and_are_flagged(graded):
     assert _score(graded, "cheater") == 0.0, {k: v for k, v in graded["scores"].items() if k[0] == "cheater"}
-    flagged = [line for line in graded["log"].splitlines() if "REVIEW BY HAND" in line]
-    assert [line.split(":")[0].split()[-1] for line in flagged] == ["cheater"], graded["log"]
-    assert "assigns torch.testing.assert_close" in flagged[0]
+    flagged = {line.split(":")[0].split()[-1]: line for line in graded["log"].splitlines() if "REVIEW BY HAND" in line}
+    assert "cheater" in flagged and "ada" not in flagged, graded["log"]
+    assert "assigns torch.testing.assert_close" in flagged["cheater"]
 
 
 def test_tampering_scan_flags_kernel_internals_and_module_patches_not_lectures():
@@ -469,3 +610,115 @@ def test_a_normal_user_grades_in_the_sandbox_too():
         assert "LEAKED" not in out and out.count("blocked:") == 4, out[:3000]
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 18: the same class, graded by the real driver, holds the attacks below; no hostile submission scores more
+# than the same code without its trick, nothing secret reaches any output, and the run finishes with grades.csv.
+
+SECRETS_SEEN = ["(500, 11, 4, 2, 1)", "check_conv_output_size", "BEGIN HIDDEN TESTS", "root:", "CONVNET_GRADEBOOK_URL"]
+
+
+def _all_text(course) -> str:
+    """Every output and feedback page the grading produced, and grades.csv."""
+    parts = [p.read_text(errors="replace") for p in course.glob("feedback/**/*.html")]
+    parts += [p.read_text(errors="replace") for p in course.glob("autograded/**/*.ipynb")]
+    return "\n".join(parts + [(course / "grades.csv").read_text()])
+
+
+def test_i_the_kernel_never_sees_the_kernel_spec_and_grading_goes_on(graded):
+    course = graded["course"]
+    out = _outputs(course, "escaper")
+    assert "REWROTE" not in out and "RENAMED" not in out, out[:3000]
+    assert "share" not in out.split("env:")[0], "the grader's runtime folder (with the kernel spec) is visible"
+    assert "GRADEBOOK" not in out.split("env:")[-1].split("\\n")[0]
+    assert _score(graded, "escaper") == 4.0
+    assert not pathlib.Path("/tmp/ESCAPED").exists()
+
+
+@pytest.mark.parametrize("student, score", [("displayhook", 2.0), ("rewirer", 2.0), ("rigged", 2.0),
+                                            ("borrower", 2.0), ("empty", 0.0)])
+def test_jklm_tricks_in_the_kernel_earn_nothing(graded, student, score):
+    """Each earns the receptive-field points (answered honestly) and nothing for its trick on conv_output_size."""
+    scores = {k: v for k, v in graded["scores"].items() if k[0] == student}
+    assert _score(graded, student) == score, scores
+    if student != "empty":
+        assert graded["scores"][(student, "test_conv_output_size")] == 0.0, scores
+
+
+def test_n_no_hidden_test_reaches_the_kernel_in_any_encoding(graded):
+    out = _outputs(graded["course"], "rot13")
+    decoded = codecs.decode(out, "rot13")
+    assert "In" in out or "Va" in out
+    for secret in ["(500, 11, 4, 2, 1)", "check_conv_output_size", "REFERENCES"]:
+        assert secret not in decoded and secret not in out, secret
+    assert _score(graded, "rot13") == 4.0
+
+
+def test_intake_refuses_links_special_files_bad_names_and_broken_notebooks(graded):
+    course, rows = graded["course"], graded["rows"]
+    header, body = rows[0], rows[1:]
+    assert all(len(row) == len(header) for row in body), "a row with extra or missing columns"
+    by_student = {row[header.index("student_id")]: row for row in body}
+    for student, reason in graded["folder_attacks"].items():
+        shown = student.encode("unicode_escape").decode()
+        assert shown in by_student, f"{student}: no row in grades.csv"
+        status = by_student[shown][header.index("status")]
+        assert status.startswith("not graded:") and reason in status, (student, status)
+        assert by_student[shown][header.index("score")] in ("0", "0.0")
+        assert not (course / "autograded" / student).exists(), f"{student} was graded"
+    assert by_student["ada"][header.index("status")] == "graded"
+    assert float(by_student["ada"][header.index("score")]) == 4.0
+    assert float(by_student["empty"][header.index("score")]) == 0.0
+    assert "not graded" in _feedback(course, "linker") and "symbolic link" in _feedback(course, "linker")
+
+
+def test_nothing_secret_reaches_any_output_feedback_or_grades(graded):
+    text = _all_text(graded["course"])
+    for secret in SECRETS_SEEN:
+        assert secret not in text, f"{secret!r} is in an output, a feedback page or grades.csv"
+
+
+def test_no_file_outside_the_sandboxes_changed(graded):
+    changed = [str(p) for p, mtime in graded["outside"].items() if not p.exists() or p.stat().st_mtime_ns != mtime]
+    assert changed == [], changed
+
+
+def test_o_feedback_is_safe_to_open(graded):
+    html = _feedback(graded["course"], "scripter")
+    lowered = html.lower()
+    assert "<script" not in lowered and "onerror" not in lowered and "javascript:" not in lowered
+    assert "<iframe" not in lowered and "PWNED-JS" not in html
+    assert _score(graded, "scripter") == 4.0
+
+
+def test_p_outputs_are_capped(graded):
+    course = graded["course"]
+    notebook = course / "autograded" / "flooder" / LECTURE / f"{LECTURE}.ipynb"
+    assert notebook.stat().st_size < 25 * 2**20, f"{notebook.stat().st_size / 2**20:.0f} MB kept"
+    assert "truncated by the grader" in _outputs(course, "flooder")
+    assert _score(graded, "flooder") == 4.0
+
+
+def test_q_the_working_folder_is_a_capped_tmpfs(graded):
+    course = graded["course"]
+    out = _outputs(course, "filler")
+    written = int(re.search(r"wrote MiB: (\d+)", out).group(1))
+    assert written < int(LIMITS["COURSE_GRADE_TMP_MB"]) + 1, out[:2000]
+    assert not list(course.glob("autograded/filler/**/big.bin")), "the kernel's file reached the grader's disk"
+    assert _score(graded, "filler") == 4.0
+
+
+def test_r_memory_is_limited_for_the_submission_as_a_whole(graded):
+    if not sandbox.cgroups_available():
+        pytest.skip("no cgroup can be made here: memory is limited per process only (the driver says so)")
+    out = _outputs(graded["course"], "spreader")
+    assert "children alive: 5" not in out, out[:2000]
+    assert graded["scores"][("spreader", "test_receptive_field")] in (0.0, 2.0)
+
+
+def test_the_run_finishes_with_a_grade_for_everyone(graded):
+    header, body = graded["rows"][0], graded["rows"][1:]
+    students = {row[header.index("student_id")] for row in body}
+    hostile = set(_hostile(graded["course"], 0))
+    assert {"ada", "empty", *hostile} <= students
