@@ -48,6 +48,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from course_lib.grading.feedback import HideHiddenTests  # noqa: E402
+from course_lib.grading.feedback import HideHiddenTests, SanitizeOutputs  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# ... and must be safe to open: no scripts, event handlers or javascript: URLs (make grade also sanitizes the
+# finished HTML file, course_lib.grading.feedback.sanitize_feedback_file).
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeOutputs, CSSHTMLHeaderPreprocessor]

@@ -71,8 +71,9 @@ def test_solutions_have_graded_exercises(name):
     assert answers and tests, f"{name} has no nbgrader exercise"
     ids = [m["grade_id"] for m in meta if m]
     assert len(ids) == len(set(ids)), f"{name}: duplicate grade_ids"
-    graded = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
-    assert any("BEGIN HIDDEN TESTS" in "".join(c["source"]) for c in graded), f"{name}: no hidden tests"
+    # The hidden tests live in the trusted checker's file, never in the notebook (tests/test_grading_checker.py checks
+    # that every graded test cell has a check there).
+    assert (ROOT / "solutions" / name / "checks.py").is_file(), f"{name}: no solutions/{name}/checks.py"
 
 
 def test_lectures_are_not_stale(tmp_path):

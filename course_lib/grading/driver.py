@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 
+from .feedback import sanitize_feedback_file
 from .review import tampering
 from .sandbox import STOPPED
 
@@ -270,6 +271,8 @@ def _grade_lectures(root, lectures, accepted, jobs, where, grade_one, env, out) 
                 if code:
                     failed.append((lecture, f"{student} (feedback)"))
                     out.write(log[-3000:])
+                for page in (root / "feedback" / student / lecture).glob("*.html"):
+                    sanitize_feedback_file(page)  # a second line after SanitizeOutputs: the finished page
         similar += similarity_report(root, lecture, graded, out)
     with tempfile.TemporaryDirectory(prefix="convnet-export-") as tmp:
         code, log, _ = _nbgrader(["export", "--to", os.path.join(tmp, "grades.csv")], env, cwd=root)

@@ -148,6 +148,7 @@ def configure(c, *, limits: Limits | None = None) -> None:
     """
     from .checker import TrustedVerdicts  # noqa: PLC0415
     from .executor import BoundedExecute  # noqa: PLC0415 (nbgrader is only needed when grading)
+    from .feedback import CapOutputs  # noqa: PLC0415
 
     limits = limits or Limits.from_env()
     runtime = tempfile.mkdtemp(prefix=RUNTIME_PREFIX)
@@ -175,10 +176,11 @@ def configure(c, *, limits: Limits | None = None) -> None:
     from nbgrader.converters import Autograde  # noqa: PLC0415
 
     default = Autograde.class_traits()["autograde_preprocessors"].default()
-    # Executed in the sandbox, then every graded test cell decided by the trusted checker, then scored.
+    # Executed in the sandbox, its outputs capped, then every graded test cell decided by the trusted checker, then
+    # scored.
     steps = []
     for step in default:
-        steps += [BoundedExecute, TrustedVerdicts] if step.__name__ == "Execute" else [step]
+        steps += [BoundedExecute, CapOutputs, TrustedVerdicts] if step.__name__ == "Execute" else [step]
     c.Autograde.autograde_preprocessors = steps
 
 
