@@ -9,8 +9,10 @@ Each row is ``(id, thunk, error type, regex)``; the thunk builds the bad input a
 
 from __future__ import annotations
 
+import os
 import re
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -21,14 +23,19 @@ import course_lib.pose as pose
 import course_lib.restoration as rest
 import course_lib.segmentation as seg
 from course_lib.core import (
+    check_memory,
     check_model_input,
+    check_number,
     check_seed,
     check_tensor,
     fit,
+    get_device,
     load_checkpoint,
+    load_model,
     num_params,
     receptive,
     save_checkpoint,
+    seed_everything,
     settings,
 )
 from course_lib.core.environment import environment_report
@@ -46,6 +53,38 @@ def nan_at(shape, index, fill=0.5):
 def _fit_with(loss_fn, loader, **kwargs):
     model = nn.Linear(2, 1)
     return fit(model, loader, loss_fn, epochs=1, progress=False, **kwargs)
+
+
+def _with_env(key, value, fn):
+    old = os.environ.get(key)
+    os.environ[key] = value
+    try:
+        return fn()
+    finally:
+        if old is None:
+            del os.environ[key]
+        else:
+            os.environ[key] = old
+
+
+def _save(tmp, model=None, **kw):
+    meta = {"task": "t", "command": "c", "profile": "fast", "seed": 0, "metrics": {}, **kw}
+    return save_checkpoint(tmp / "m.pt", model if model is not None else nn.Linear(2, 2), **meta)
+
+
+def _with_weight(value):
+    model = nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight[0, 1] = value
+    return model
+
+
+def _saved_then_poisoned(tmp):
+    path = _save(tmp)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["state_dict"]["weight"][1, 0] = NAN
+    torch.save(ckpt, path)
+    return path
 
 
 def _saved_without_task(tmp_path):
@@ -69,7 +108,22 @@ ROWS = [
     ("check_seed/float", lambda tmp: check_seed(1.7), TypeError, r"seed must be an int ≥ 0, but found float \(1.7\)"),
     ("check_seed/negative", lambda tmp: check_seed(-1), ValueError, r"seed must be an int ≥ 0, but found -1"),
     ("check_seed/bool", lambda tmp: check_seed(True), TypeError, r"but found bool \(True\)"),
+    ("check_seed/too-large", lambda tmp: check_seed(2**70), ValueError, r"seed must be below 2\*\*63"),
+    ("check_tensor/empty", lambda tmp: check_tensor(torch.zeros(0, 3), "x", dims="B C", nonempty=True), ValueError,
+     r"x must not be empty \(B, C\); got \(0, 3\)"),
+    ("check_number/nan", lambda tmp: check_number(NAN, "lam", low=0, high=1), ValueError,
+     r"lam must be a finite number in \[0, 1\], but found nan"),
+    ("check_number/str", lambda tmp: check_number("0.5", "lam", low=0, high=1), TypeError,
+     r"lam must be a number, but found str \('0.5'\)"),
+    ("check_memory/estimate-and-hint", lambda tmp: check_memory(3e14, "a kernel", "use a smaller sigma"), ValueError,
+     r"a kernel needs about 300 TB; this machine allows .* for one array: use a smaller sigma"),
     ("settings/unknown-task", lambda tmp: settings("nope"), ValueError, r"unknown task 'nope'"),
+    # ---- core.device: one rule for COURSE_DEVICE, map_location and device= arguments
+    ("get_device/cpu-abc", lambda tmp: _with_env("COURSE_DEVICE", "cpu:abc", get_device), ValueError,
+     r"COURSE_DEVICE must name a device \(one of \('cpu', 'cuda', 'mps'\).*but found 'cpu:abc'"),
+    ("get_device/cuda-99", lambda tmp: _with_env("COURSE_DEVICE", "cuda:99", get_device), ValueError,
+     r"COURSE_DEVICE='cuda:99' but (no CUDA GPU|this machine has)"),
+    ("seed_everything/negative", lambda tmp: seed_everything(-1), ValueError, r"seed must be an int ≥ 0, but found -1"),
     ("num_params/not-a-module", lambda tmp: num_params([1, 2]), TypeError, r"but found list"),
     # ---- core.receptive
     ("receptive_field/kernel-0", lambda tmp: receptive.receptive_field([(3, 1), (0, 1)]), ValueError,
@@ -96,6 +150,28 @@ ROWS = [
      r"damaged convnet-course checkpoint: metadata \['task'\] missing"),
     ("load_checkpoint/missing-file", lambda tmp: load_checkpoint(tmp / "none.pt", task="fcn-8s"), FileNotFoundError,
      r"none.pt does not exist. Make it with `python -m course_lib.train fcn`"),
+    ("save_checkpoint/numpy-scalar-in-config", lambda tmp: _save(tmp, config={"lr": np.float64(1e-3)}), TypeError,
+     r"config\['lr'\] is a numpy.float64 .*weights_only=True.*float\(\)"),
+    ("save_checkpoint/object-in-nested-config", lambda tmp: _save(tmp, config={"a": [1, {"b": object()}]}), TypeError,
+     r"config\['a'\]\[1\]\['b'\] is a builtins.object"),
+    ("save_checkpoint/nan-weights", lambda tmp: _save(tmp, _with_weight(NAN)), ValueError,
+     r"model has 1 NaN or infinite values in 'weight'"),
+    ("save_checkpoint/half-overflow", lambda tmp: _save(tmp, _with_weight(1e6), half=True), ValueError,
+     r"values up to 1e\+06 in 'weight', beyond float16's range ±65504: save with half=False"),
+    ("save_checkpoint/metric-not-a-number", lambda tmp: _save(tmp, metrics={"psnr": "good"}), ValueError,
+     r"metrics\['psnr'\] must be a number \(not NaN\), but found str \('good'\)"),
+    ("save_checkpoint/float-seed", lambda tmp: _save(tmp, seed=1.7), TypeError,
+     r"seed must be an int ≥ 0, but found float"),
+    ("save_checkpoint/path-is-a-folder", lambda tmp: save_checkpoint(tmp, nn.Linear(1, 1), task="t", command="c",
+                                                                     profile="fast", seed=0, metrics={}),
+     IsADirectoryError, r"path .* is a directory; give the checkpoint's file name"),
+    ("save_checkpoint/unknown-profile", lambda tmp: _save(tmp, profile="medium"), ValueError,
+     r"profile must be one of \('fast', 'full'\), but found 'medium'"),
+    ("load_checkpoint/nan-weights", lambda tmp: load_checkpoint(_saved_then_poisoned(tmp)), ValueError,
+     r"m.pt has 1 NaN or infinite values in 'weight'"),
+    ("load_model/unavailable-device", lambda tmp: load_model(_save(tmp), lambda c: nn.Linear(2, 2), task="t",
+                                                             device="cuda:99"),
+     ValueError, r"device='cuda:99' but (no CUDA GPU|this machine has)"),
     ("load_checkpoint/bad-map-location", lambda tmp: load_checkpoint(tmp / "x.pt", map_location="gpu7"), ValueError,
      r"map_location must name a device .* but found 'gpu7'"),
     # ---- pose

@@ -5,14 +5,16 @@ from . import receptive
 from .checkpoints import checkpoint_path, load_checkpoint, load_model, save_checkpoint
 from .checks import (
     check_choice,
+    check_memory,
     check_model_input,
+    check_number,
     check_positive_int,
     check_same_shape,
     check_seed,
     check_tensor,
 )
 from .confusion import confusion_matrix, confusion_matrix_loop, mean_iou, segmentation_scores
-from .device import get_device, seed_everything
+from .device import get_device, resolve_device, seed_everything
 from .exercises import exercise, is_grading, tests_passed
 from .modules import num_params, round_to_half
 from .profiles import PROFILES, TABLE, profile, settings
@@ -21,7 +23,8 @@ from .training import fit, to_device
 
 __all__ = [
     "receptive", "PROFILES", "TABLE", "check_choice", "confusion_matrix", "confusion_matrix_loop", "mean_iou",
-    "segmentation_scores", "check_model_input", "check_positive_int", "check_same_shape",
+    "segmentation_scores", "check_memory", "check_model_input", "check_number", "resolve_device",
+    "check_positive_int", "check_same_shape",
     "check_seed", "check_tensor",
     "checkpoint_path", "exercise", "fit", "get_device", "is_grading", "load_checkpoint", "load_model", "profile",
     "num_params", "round_to_half", "save_checkpoint", "seed_everything", "settings", "tests_passed", "time_fn",

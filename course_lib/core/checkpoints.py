@@ -15,6 +15,8 @@ Lecture: 00_welcome
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import pathlib
 import tempfile
@@ -56,10 +58,44 @@ def save_checkpoint(
 
     ``half=True`` stores floating weights as float16 (they load back as the model's dtype), halving the size of
     a shipped teaching checkpoint.
+
+    Nothing is written that :func:`load_checkpoint` would refuse or could not read back: ``config`` must hold
+    plain data only (str, int, float, bool, None, lists, tuples and dicts of them, or tensors; a numpy scalar
+    such as ``np.float64(1e-3)`` cannot be read with ``weights_only=True``: pass ``float(x)``), ``metrics`` must
+    map names to finite numbers, and the weights must be finite (and, with ``half=True``, within float16's
+    range ±65504).
     """
     from course_lib import __version__
 
-    path = pathlib.Path(path)
+    from .checks import check_seed
+    from .profiles import PROFILES
+
+    path = _check_path(path)
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, but found {type(model).__name__}")
+    if not isinstance(task, str) or not task:
+        raise ValueError(f"task must be a non-empty str (e.g. 'depth-s1'), but found {task!r}")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, but found {profile!r}")
+    check_seed(seed)
+    if not isinstance(metrics, dict):
+        raise TypeError(f"metrics must be a dict of name: number, but found {type(metrics).__name__}")
+    for k, v in metrics.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(float(v)):
+            raise ValueError(f"metrics[{k!r}] must be a number (not NaN), but found {type(v).__name__} ({v!r})")
+    if config is not None and not isinstance(config, dict):
+        raise TypeError(f"config must be a dict (the settings the model was built with), but found "
+                        f"{type(config).__name__}")
+    _check_plain(config or {}, "config")
+    _check_weights(model.state_dict(), "model", half=half)
+    if path.is_dir():
+        raise IsADirectoryError(f"path {path} is a directory; give the checkpoint's file name, e.g. "
+                                f"{path / 'model.pt'}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"cannot save {path}: {parent} is a file, not a folder")
+            break
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         k: (v.detach().to("cpu", torch.float16) if half and v.is_floating_point() else v.detach().cpu())
@@ -119,8 +155,10 @@ def load_checkpoint(
     ValueError
         The file is not a course checkpoint, is corrupt, or does not match ``task`` or ``model``.
     """
-    path = pathlib.Path(path)
+    path = _check_path(path)
     _check_map_location(map_location)
+    if path.is_dir():
+        raise IsADirectoryError(f"checkpoint {path} is a directory, not a .pt file")
     if not path.is_file():
         hint = f" Make it with `python -m course_lib.train {_made_by(task)}`." if task else ""
         raise FileNotFoundError(f"checkpoint {path} does not exist.{hint}")
@@ -135,6 +173,10 @@ def load_checkpoint(
         raise ValueError(f"{path} is a damaged convnet-course checkpoint: metadata {missing} missing")
     if task is not None and ckpt["task"] != task:
         raise ValueError(f"{path} holds a checkpoint for task {ckpt['task']!r}, but task {task!r} was expected")
+    state = ckpt["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path} is a damaged convnet-course checkpoint: state_dict must map names to tensors")
+    _check_weights(ckpt["state_dict"], str(path))
     if model is not None:
         _load_into(model, ckpt, path)
     return ckpt
@@ -169,14 +211,15 @@ def load_model(
     (model, checkpoint)
         The model in eval mode on ``device``, and the whole checkpoint dict (metadata and weights).
     """
-    from .device import get_device
+    from .device import get_device, resolve_device
 
+    device = resolve_device(device) if device is not None else get_device()
     ckpt = load_checkpoint(path, task=task)
     model = build(ckpt.get("config") or {})
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"build must return a torch.nn.Module, but returned {type(model).__name__}")
     _load_into(model, ckpt, pathlib.Path(path))
-    return model.to(device if device is not None else get_device()).eval(), ckpt
+    return model.to(device).eval(), ckpt
 
 
 def _load_into(model: torch.nn.Module, ckpt: dict, path) -> None:
@@ -187,15 +230,52 @@ def _load_into(model: torch.nn.Module, ckpt: dict, path) -> None:
 
 def _check_map_location(map_location) -> None:
     """Refuse a device that this machine does not have, before torch reports it as an unreadable file."""
-    try:
-        device = torch.device(map_location)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"map_location must name a device such as 'cpu' or 'cuda:0', but found {map_location!r}"
-                         ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"map_location={map_location!r}, but this machine has no CUDA GPU; use 'cpu'")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"map_location={map_location!r}, but this machine has no Apple MPS device; use 'cpu'")
+    from .device import resolve_device
+
+    resolve_device(map_location, "map_location")
+
+
+def _check_path(path) -> pathlib.Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or path-like, but found {type(path).__name__} ({path!r})")
+    return pathlib.Path(path)
+
+
+_PLAIN = (str, int, float, bool, type(None), torch.Tensor)
+
+
+def _check_plain(value, where: str) -> None:
+    """Refuse what ``torch.load(..., weights_only=True)`` cannot read back: anything but plain data and tensors.
+
+    Walks dicts, lists and tuples and names the first offending entry, e.g. ``config['lr']``.
+    """
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, (str, int)):
+                raise TypeError(f"{where} keys must be str or int, but found {type(k).__name__} ({k!r})")
+            _check_plain(v, f"{where}[{k!r}]")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_plain(v, f"{where}[{i}]")
+    elif type(value) not in _PLAIN and not isinstance(value, torch.Tensor):
+        hint = " (convert it with float(), int() or .tolist())" if type(value).__module__ == "numpy" else ""
+        raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__name__} ({value!r}); a checkpoint "
+                        f"config holds plain str, int, float, bool, None, lists and dicts only, so that "
+                        f"torch.load(weights_only=True) can read it back{hint}")
+
+
+def _check_weights(state: dict, where: str, *, half: bool = False) -> None:
+    """Refuse NaN or infinite weights (a diverged run), and weights that float16 cannot hold when ``half``."""
+    for k, v in state.items():
+        if not (isinstance(v, torch.Tensor) and v.is_floating_point()) or v.numel() == 0:
+            continue
+        bad = ~torch.isfinite(v)
+        if bad.any():
+            raise ValueError(f"{where} has {int(bad.sum())} NaN or infinite values in {k!r}: a diverged run; "
+                             f"such weights are not saved or loaded")
+        if half and float(v.abs().max()) > 65504:
+            raise ValueError(f"{where} has values up to {float(v.abs().max()):.4g} in {k!r}, beyond float16's "
+                             f"range ±65504: save with half=False")
 
 
 def _check_fits(state: dict, model: torch.nn.Module, path) -> None:

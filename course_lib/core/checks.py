@@ -26,6 +26,7 @@ def check_tensor(
     min_value: float | None = None,
     max_value: float | None = None,
     finite: bool | None = None,
+    nonempty: bool = False,
 ) -> torch.Tensor:
     """Check that ``x`` is a tensor of the expected layout, dtype and value range; return it unchanged.
 
@@ -48,6 +49,9 @@ def check_tensor(
     finite : bool, optional
         ``True``: refuse NaN and infinity. ``False``: accept them, even with a range (a function that documents
         NaN as meaningful input). ``None`` (default): refuse NaN exactly when a range is given.
+    nonempty : bool
+        Refuse a tensor with a zero-sized dimension (an empty batch, a 0-pixel image): a mean over nothing is
+        NaN, and the caller would get it without a word.
 
     Examples
     --------
@@ -60,6 +64,8 @@ def check_tensor(
     layout = f"({', '.join(letters)})" if letters else None
     if letters is not None and x.dim() != len(letters):
         raise ValueError(f"{name} must be {layout}; got {tuple(x.shape)}")
+    if nonempty and x.numel() == 0:
+        raise ValueError(f"{name} must not be empty{' ' + layout if layout else ''}; got {tuple(x.shape)}")
     if shape is not None:
         if x.dim() != len(shape) or any(s is not None and s != n for s, n in zip(shape, x.shape)):
             want = "(" + ", ".join(
@@ -156,6 +162,63 @@ def check_positive_int(value, name: str) -> int:
     return value
 
 
+def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False, unit: str = "") -> float:
+    """Return ``value`` as a float if it is a real, finite number in the given range; else raise naming it.
+
+    ``bool`` and strings are refused (``"0.5"`` would compare as a string, ``True`` as 1); NaN and infinity are
+    refused (NaN passes every comparison silently). ``low_open``/``high_open`` exclude the bound. ``unit`` is
+    added to the message, e.g. ``"in 0-255 units, e.g. 25"``.
+
+    >>> check_number(0.5, "lam", low=0, high=1)
+    0.5
+    """
+    import math
+    import numbers
+
+    note = f" ({unit})" if unit else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number{note}, but found {type(value).__name__} ({value!r})")
+    value = float(value)
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    want = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+    if (not math.isfinite(value) or (low is not None and (value < low or (low_open and value == low)))
+            or (high is not None and (value > high or (high_open and value == high)))):
+        raise ValueError(f"{name} must be a finite number in {want}{note}, but found {value}")
+    return value
+
+
+def memory_limit() -> int:
+    """Bytes a single array may take before :func:`check_memory` refuses: half of this machine's memory."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) // 2
+    except (ValueError, OSError, AttributeError):  # not available on this platform
+        return 8 * 2**30
+
+
+def _bytes(n: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} bytes"
+
+
+def check_memory(nbytes: float, what: str, hint: str) -> None:
+    """A memory guard: refuse work whose largest array would need more than :func:`memory_limit`.
+
+    The message gives the estimate and what to change, rather than an allocator failure (or the machine
+    swapping) deep inside torch: ``gaussian_kernel(sigma=1000000.0) needs about 288 TB (a 6000001 × 6000001
+    kernel); this machine allows 8 GB: use a smaller sigma``.
+    """
+    limit = memory_limit()
+    if nbytes > limit:
+        raise ValueError(f"{what} needs about {_bytes(nbytes)}; this machine allows {_bytes(limit)} for one "
+                         f"array: {hint}")
+
+
 def check_seed(value, name: str = "seed") -> int:
     """Return ``value`` if it is an int ≥ 0 (the one seed rule of every data generator), else raise naming it.
 
@@ -168,6 +231,8 @@ def check_seed(value, name: str = "seed") -> int:
         raise TypeError(f"{name} must be an int ≥ 0, but found {type(value).__name__} ({value!r})")
     if value < 0:
         raise ValueError(f"{name} must be an int ≥ 0, but found {value}")
+    if value >= 2**63:
+        raise ValueError(f"{name} must be below 2**63 (torch's largest seed), but found {value}")
     return value
 
 

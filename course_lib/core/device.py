@@ -11,27 +11,58 @@ import random
 import numpy as np
 import torch
 
+from .checks import check_seed
+
 _DEVICES = ("cpu", "cuda", "mps")
+
+
+def resolve_device(value, name: str = "device") -> torch.device:
+    """``value`` (a ``torch.device`` or a name such as ``"cpu"``, ``"cuda:1"``, ``"mps"``) as a device this
+    machine has; else a ``ValueError`` naming ``name`` and what came.
+
+    The one rule for every device argument and setting (``COURSE_DEVICE``, ``map_location``, ``device=``): torch's
+    own message for ``"cpu:abc"`` ("Invalid device string") names neither the setting nor the choices, and a
+    missing GPU otherwise surfaces as a driver error at the first ``.to(device)``.
+
+    Lecture: 00_welcome
+    """
+    if isinstance(value, torch.device):
+        device = value
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        kind, _, index = text.partition(":")
+        if kind not in _DEVICES or (index and not index.isdigit()) or text.count(":") > 1:
+            raise ValueError(f"{name} must name a device (one of {_DEVICES}, with an optional index ≥ 0 such as "
+                             f"'cuda:0'), but found {value!r}")
+        device = torch.device(text)
+    else:
+        raise TypeError(f"{name} must be a device name such as 'cpu' or 'cuda:0', but found "
+                        f"{type(value).__name__} ({value!r})")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"{name}={value!r} but no CUDA GPU is available; unset it to use the CPU")
+        if device.index is not None and device.index >= count:
+            raise ValueError(f"{name}={value!r} but this machine has {count} CUDA GPU(s) (cuda:0 to "
+                             f"cuda:{count - 1})")
+    elif device.type == "mps" and not _mps_available():
+        raise ValueError(f"{name}={value!r} but Apple MPS is not available; unset it to use the CPU")
+    elif device.type not in _DEVICES:
+        raise ValueError(f"{name} must name a device (one of {_DEVICES}), but found {value!r}")
+    return device
 
 
 def get_device() -> torch.device:
     """Return the device to compute on: CUDA, then Apple MPS, then CPU.
 
     ``COURSE_DEVICE`` (e.g. ``cpu``, ``cuda``, ``cuda:1``, ``mps``) overrides the choice; asking for a device
-    that is not available raises a ``ValueError`` saying so.
+    that is not available, or a malformed name such as ``cpu:abc``, raises a ``ValueError`` saying so.
 
     Lecture: 00_welcome
     """
-    forced = os.environ.get("COURSE_DEVICE", "").strip().lower()
+    forced = os.environ.get("COURSE_DEVICE", "").strip()
     if forced:
-        kind = forced.split(":")[0]
-        if kind not in _DEVICES:
-            raise ValueError(f"COURSE_DEVICE must name one of {_DEVICES} (e.g. 'cuda:0'), but found {forced!r}")
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"COURSE_DEVICE={forced!r} but no CUDA GPU is available; unset it to use the CPU")
-        if kind == "mps" and not _mps_available():
-            raise ValueError(f"COURSE_DEVICE={forced!r} but Apple MPS is not available; unset it to use the CPU")
-        return torch.device(forced)
+        return resolve_device(forced, "COURSE_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if _mps_available():
@@ -56,8 +87,7 @@ def seed_everything(seed: int) -> torch.Generator:
 
     Lecture: 00_welcome
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, but found {type(seed).__name__}")
+    check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
