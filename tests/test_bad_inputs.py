@@ -87,6 +87,45 @@ def _saved_then_poisoned(tmp):
     return path
 
 
+def _nyu(tmp, *, drop=(), splits=None, mapping=None, mat_bytes=None, **arrays):
+    """A tiny NYU Depth v2 folder in the real layout (HDF5 .mat with MATLAB's transposed axes, a v5 splits.mat,
+    mapping_13.txt), with one thing changed; returns the folder."""
+    import h5py
+    import scipy.io
+
+    n, h, w = 4, 3, 4
+    rng = np.random.default_rng(0)
+    data = {"images": rng.integers(0, 256, (n, 3, w, h), dtype=np.uint8),
+            "depths": rng.uniform(0.5, 9.0, (n, w, h)).astype(np.float32),
+            "labels": rng.integers(0, 895, (n, w, h)).astype(np.uint16), **arrays}
+    if mat_bytes is not None:
+        (tmp / "nyu_depth_v2_labeled.mat").write_bytes(mat_bytes)
+    else:
+        with h5py.File(tmp / "nyu_depth_v2_labeled.mat", "w") as f:
+            for k, v in data.items():
+                if k not in drop:
+                    f[k] = v
+    scipy.io.savemat(tmp / "splits.mat", splits or {"trainNdxs": [[1], [2]], "testNdxs": [[3], [4]]})
+    np.savetxt(tmp / "mapping_13.txt", np.arange(894) % 14 if mapping is None else mapping, fmt="%d")
+    return tmp
+
+
+def _png(tmp, data: bytes):
+    (tmp / "set").mkdir()
+    (tmp / "set" / "01.png").write_bytes(data)
+    return rest.read_png_folder("set", root=tmp)
+
+
+def _truncated_png():
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32), dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()[:120]
+
+
 def _saved_without_task(tmp_path):
     path = save_checkpoint(tmp_path / "m.pt", nn.Linear(1, 1), task="t", command="c", profile="fast", seed=0,
                            metrics={})
@@ -257,7 +296,48 @@ ROWS = [
      ValueError, r"angle must be in \(0, 180\) degrees; got 200"),
     ("nyu_depth_v2/missing-folder", lambda tmp: dp.nyu_depth_v2(tmp / "nyu", split="train"), FileNotFoundError,
      r"nyu.*datasets/nyu_depth_v2/README.md"),
+    ("nyu_depth_v2/mat-not-hdf5", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, mat_bytes=b"MATLAB 5.0" * 60)),
+     ValueError, r"nyu_depth_v2_labeled.mat is not a readable MATLAB v7.3 \(HDF5\) file"),
+    ("nyu_depth_v2/missing-depths", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, drop=("depths",))), ValueError,
+     r"labeled.mat must hold the arrays 'images', 'depths' and 'labels'; missing \['depths'\]"),
+    ("nyu_depth_v2/images-shape", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, images=np.zeros((4, 4, 3), np.uint8))),
+     ValueError, r"labeled.mat: images must be \(N, 3, W, H\) = \(4, 3, 4, 3\) .*; got \(4, 4, 3\)"),
+    ("nyu_depth_v2/images-float", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, images=np.zeros((4, 3, 4, 3), np.float32))),
+     ValueError, r"labeled.mat: images must be uint8 \(0..255\); got float32"),
+    ("nyu_depth_v2/labels-shape", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, labels=np.zeros((4, 4, 5), np.uint16))),
+     ValueError, r"labeled.mat: labels must be \(N, W, H\) = \(4, 4, 3\) like depths; got \(4, 4, 5\)"),
+    ("nyu_depth_v2/labels-float", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, labels=np.zeros((4, 4, 3), np.float32))),
+     ValueError, r"labeled.mat: labels must be integer raw label ids .*; got float32"),
+    ("nyu_depth_v2/0-based-split", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, splits={"trainNdxs": [[0], [1]],
+                                                                                  "testNdxs": [[2], [3]]})),
+     ValueError, r"splits.mat: trainNdxs must hold MATLAB's 1-based image numbers; found 0"),
+    ("nyu_depth_v2/split-beyond-file", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, splits={"trainNdxs": [[1], [9]],
+                                                                                      "testNdxs": [[3], [4]]})),
+     ValueError, r"splits.mat: trainNdxs holds image number 9, but the labelled .mat has 4 images"),
+    ("nyu_depth_v2/splits-overlap", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, splits={"trainNdxs": [[1], [3]],
+                                                                                   "testNdxs": [[3], [4]]})),
+     ValueError, r"splits.mat: trainNdxs and testNdxs share 1 image\(s\), e.g. 3"),
+    ("nyu_depth_v2/split-key-missing", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, splits={"train": [[1]],
+                                                                                      "testNdxs": [[3]]})),
+     ValueError, r"splits.mat must hold the variables 'trainNdxs' and 'testNdxs'; 'trainNdxs' is missing"),
+    ("nyu_depth_v2/mapping-too-short", lambda tmp: dp.nyu_depth_v2(_nyu(tmp, mapping=np.ones(100))), ValueError,
+     r"mapping_13.txt must hold 894 lines, one class id for each NYU raw label; got 100 lines"),
+    ("nyu_depth_v2/mapping-not-numbers", lambda tmp: dp.nyu_depth_v2((_nyu(tmp), (tmp / "mapping_13.txt")
+                                                                      .write_text("bed\n" * 894))[0]),
+     ValueError, r"mapping_13.txt must hold one integer class id per line"),
+    ("nyu_depth_v2/size-1", lambda tmp: dp.nyu_depth_v2(_nyu(tmp), size=1), ValueError,
+     r"size must be ≥ 4 \(images are size × 3·size/4 pixels\), but found 1"),
+    ("nyu_depth_v2/index-out-of-range", lambda tmp: dp.nyu_depth_v2(_nyu(tmp))[2], IndexError,
+     r"index 2 out of range for the 2 train images"),
+    ("nyu_depth_v2/raw-label-beyond-mapping",
+     lambda tmp: dp.nyu_depth_v2(_nyu(tmp, labels=np.full((4, 4, 3), 2000, np.uint16)))[0], ValueError,
+     r"labeled.mat: image 1 has raw labels in \[2000, 2000\], but the class mapping covers 0..894"),
     # ---- restoration
+    ("read_png_folder/truncated", lambda tmp: _png(tmp, _truncated_png()), ValueError,
+     r"set/01.png is not a readable PNG"),
+    ("read_png_folder/not-an-image", lambda tmp: _png(tmp, b"hello"), ValueError, r"set/01.png is not a readable PNG"),
+    ("read_png_folder/grey-not-bool", lambda tmp: rest.read_png_folder("set", root=tmp, grey="no"), TypeError,
+     r"grey must be True or False, but found str \('no'\)"),
     ("psnr/nan", lambda tmp: rest.psnr(nan_at((1, 1, 8, 8), (0, 0, 3, 4)), torch.zeros(1, 1, 8, 8)), ValueError,
      r"x must be finite; it contains 1 NaN or inf values \(first at index \(0, 0, 3, 4\)\)"),
     ("psnr/shapes", lambda tmp: rest.psnr(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 9)), ValueError,

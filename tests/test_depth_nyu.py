@@ -73,3 +73,53 @@ def test_missing_files_name_the_path_and_the_readme(tmp_path, nyu_root):
         nyu_depth_v2(root, "train")
     with pytest.raises(ValueError, match=r"classes must be one of \(4, 13\), but found 40"):
         nyu_depth_v2(root, "train", classes=40)
+
+
+def _rewrite(root, **arrays):
+    with h5py.File(root / "nyu_depth_v2_labeled.mat", "a") as f:
+        for k, v in arrays.items():
+            del f[k]
+            f[k] = v
+
+
+def test_uint16_millimetre_depths_are_read_as_metres(nyu_root):
+    root, _, depths, _, _ = nyu_root
+    mm = np.round(depths * 1000).astype(np.uint16)  # (N, H, W)
+    _rewrite(root, depths=mm.transpose(0, 2, 1))
+    item = nyu_depth_v2(root, "train")[0]
+    torch.testing.assert_close(item["depth"][0], torch.from_numpy(mm[0] / 1000.0).float())
+
+
+def test_non_finite_and_non_positive_depths_are_invalid_and_zero(nyu_root):
+    root, _, depths, _, _ = nyu_root
+    bad = depths.copy()
+    bad[0, 0, 0], bad[0, 1, 1], bad[0, 2, 2] = np.inf, np.nan, -1.0
+    _rewrite(root, depths=bad.transpose(0, 2, 1))
+    item = nyu_depth_v2(root, "train")[0]
+    assert not item["valid"][0, 0, 0] and not item["valid"][0, 1, 1] and not item["valid"][0, 2, 2]
+    assert int(item["valid"].sum()) == H * W - 3
+    assert torch.isfinite(item["depth"]).all() and item["depth"][0, 0, 0] == 0
+
+
+def test_channels_last_images_are_read_along_the_depths_axes(nyu_root):
+    root, images, _, _, _ = nyu_root  # images (N, H, W, 3)
+    _rewrite(root, images=images.transpose(0, 2, 1, 3))  # (N, W, H, 3), as h5py would see a channels-last file
+    item = nyu_depth_v2(root, "test")[1]
+    torch.testing.assert_close(item["rgb"], torch.from_numpy(images[4]).permute(2, 0, 1).float() / 255)
+
+
+def test_v73_split_file_is_read_and_checked(nyu_root):
+    root = nyu_root[0]
+    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024 HDF5 schema 1.00 ."
+    header = (header.ljust(116, b" ") + b"\0" * 8 + b"\x00\x02IM").ljust(512, b"\0")
+    with h5py.File(root / "splits.mat", "w", userblock_size=512) as f:
+        f["trainNdxs"] = np.array([[1.0, 2.0, 4.0]])  # MATLAB's 3×1 column, transposed by h5py
+        f["testNdxs"] = np.array([[3.0, 5.0]])
+    with open(root / "splits.mat", "r+b") as fh:
+        fh.write(header)
+    assert len(nyu_depth_v2(root, "train")) == 3 and len(nyu_depth_v2(root, "test")) == 2
+    with h5py.File(root / "splits.mat", "r+") as f:
+        del f["testNdxs"]
+        f["testNdxs"] = np.array([[0.0, 3.0]])  # a 0-based export
+    with pytest.raises(ValueError, match=r"splits.mat: testNdxs must hold MATLAB's 1-based image numbers; found 0"):
+        nyu_depth_v2(root, "train")

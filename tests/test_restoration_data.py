@@ -21,6 +21,7 @@ from course_lib.restoration import (
     motion_kernel,
     random_pixel_mask,
     read_png_folder,
+    rgb_to_grey,
     stroke_mask,
     text_mask,
     window_corrupt,
@@ -163,3 +164,23 @@ def test_png_folder_reader_reads_8_and_16_bit_grey_and_colour(tmp_path):
 def test_missing_png_folder_names_it():
     with pytest.raises(FileNotFoundError, match="bsd68.*README.md"):
         read_png_folder("bsd68", root="/nonexistent")
+
+
+def test_png_modes_are_converted_by_pil_not_guessed(tmp_path):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    grey = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
+    rgb = np.stack([grey, 255 - grey, grey // 2], -1)
+    palette = Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE, colors=256)
+    palette.save(folder / "palette.png")  # pixels are palette indices
+    Image.fromarray(grey > 100).convert("1").save(folder / "bits.png")  # pixels are 0/1
+    Image.fromarray(np.stack([grey, np.full_like(grey, 9)], -1), mode="LA").save(folder / "greyalpha.PNG")
+    out = read_png_folder("set", root=tmp_path)
+    assert set(out) == {"palette", "bits", "greyalpha"}
+    want = torch.from_numpy(np.asarray(palette.convert("RGB"), np.float32) / 255).permute(2, 0, 1)
+    torch.testing.assert_close(out["palette"], rgb_to_grey(want))
+    assert set(out["bits"].unique().tolist()) == {0.0, 1.0}
+    torch.testing.assert_close(out["greyalpha"], torch.from_numpy(grey / 255.0).float()[None])  # alpha dropped
+    colour = read_png_folder("set", root=tmp_path, grey=False)
+    torch.testing.assert_close(colour["palette"], want)
+    assert colour["greyalpha"].shape == (3, 8, 8)

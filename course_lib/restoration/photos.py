@@ -17,13 +17,14 @@ Lecture: 06_restoration
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from course_lib.core import check_choice, check_positive_int
+from course_lib.core import check_choice, check_positive_int, check_seed, check_tensor
 
 DATA_ROOT = pathlib.Path(__file__).resolve().parents[2] / "datasets"
 
@@ -50,6 +51,9 @@ def rgb_to_grey(x: torch.Tensor) -> torch.Tensor:
 
     Lecture: 06_restoration
     """
+    check_tensor(x, "x", dtype="float")
+    if x.dim() < 3 or x.shape[-3] != 3:
+        raise ValueError(f"x must be (..., 3, H, W) RGB; got {tuple(x.shape)}")
     w = torch.tensor([0.2125, 0.7154, 0.0721], dtype=x.dtype, device=x.device)
     return (x * w[:, None, None]).sum(dim=-3, keepdim=True)
 
@@ -127,7 +131,10 @@ class PhotoPatches(Dataset):
     def __init__(self, n: int, patch: int, *, photos=TRAIN_PHOTOS, grey: bool = True, seed: int = 0):
         check_positive_int(n, "n")
         check_positive_int(patch, "patch")
-        self.n, self.patch, self.grey, self.seed = n, patch, grey, int(seed)
+        self.n, self.patch, self.grey, self.seed = n, patch, grey, check_seed(seed)
+        if isinstance(photos, str) or not photos:
+            raise ValueError(f"photos must be a non-empty sequence of photo names such as ('camera',), but found "
+                             f"{photos!r}")
         self.names = tuple(photos)
         self.images = [load_photo(name, grey=grey) for name in self.names]
         for name, img in zip(self.names, self.images):
@@ -156,30 +163,59 @@ class PhotoPatches(Dataset):
                 f"seed={self.seed})")
 
 
+def _png_mode(path: pathlib.Path, im) -> str:
+    """The mode to convert a PNG to before reading its pixels: PIL knows the file's mode, so convert
+    explicitly (a palette image's pixels are palette indices, a 1-bit image's are 0/1, grey+alpha has 2 channels)
+    instead of guessing from the array."""
+    if im.mode in ("L", "RGB", "I;16"):
+        return im.mode
+    if im.mode in ("1", "LA"):
+        return "L"  # 1-bit: 0/255; grey+alpha: the alpha channel is dropped
+    if im.mode == "I":  # how some PIL versions open 16-bit grey
+        return "I"
+    if im.mode in ("P", "PA", "RGBA"):
+        return "RGB"  # a palette (with or without transparency) gives colours; alpha is dropped
+    raise ValueError(f"{path}: PNG mode {im.mode!r} is not supported (grey, grey+alpha, 16-bit grey, palette, "
+                     f"RGB or RGBA are)")
+
+
 def read_png_folder(name: str, *, root: str | pathlib.Path | None = None, grey: bool = True) -> dict:
     """A standard test set (e.g. ``"bsd68"``, ``"set12"``) from ``<root>/<name>/*.png`` as {file stem:
     Tensor[C, H, W] in [0, 1]}, sorted by name. ``root`` defaults to the repository's ``datasets/``.
 
-    8- and 16-bit PNGs are scaled by their bit depth; colour files are converted to luminance when ``grey``.
-    A missing or empty folder raises ``FileNotFoundError`` naming the folder and its README.
+    8- and 16-bit PNGs are scaled by their bit depth; palette and 1-bit files are converted to grey or RGB by PIL
+    (their pixels are palette indices or 0/1 otherwise); an alpha channel is dropped; colour files are converted
+    to luminance when ``grey``. The suffix may be ``.png`` or ``.PNG``. A missing or empty folder raises
+    ``FileNotFoundError`` naming the folder and its README; a file that is not a readable PNG raises
+    ``ValueError`` naming the file.
 
     Lecture: 06_restoration
     """
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
+    if not isinstance(name, (str, os.PathLike)) or not str(name):
+        raise TypeError(f"name must be the test set's folder name (a str such as 'bsd68'), but found {name!r}")
+    if not isinstance(grey, bool):
+        raise TypeError(f"grey must be True or False, but found {type(grey).__name__} ({grey!r})")
     folder = (pathlib.Path(root) if root is not None else DATA_ROOT) / name
-    files = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png") if folder.is_dir() else []
     if not files:
         raise FileNotFoundError(
             f"no PNG files in {folder}: put the {name} test images there as *.png "
             f"(see {DATA_ROOT / name / 'README.md'}); the course does not download them")
     out = {}
     for path in files:
-        with Image.open(path) as im:
-            arr = np.asarray(im)
-        scale = 65535.0 if arr.dtype == np.uint16 else 255.0
+        try:
+            with Image.open(path) as im:
+                if im.format != "PNG":
+                    raise ValueError(f"{path} is a {im.format} file, not a PNG")
+                mode = _png_mode(path, im)
+                arr = np.asarray(im.convert(mode) if mode != im.mode else im)
+        except (OSError, UnidentifiedImageError, SyntaxError) as err:  # truncated, empty, not an image
+            raise ValueError(f"{path} is not a readable PNG ({type(err).__name__}: {err})") from None
+        scale = 65535.0 if mode in ("I;16", "I") else 255.0
         x = torch.from_numpy(arr.astype(np.float32) / scale)
-        x = x[None] if x.dim() == 2 else x[..., :3].permute(2, 0, 1)  # (C, H, W)
+        x = x[None] if x.dim() == 2 else x.permute(2, 0, 1)  # (C, H, W), C = 1 or 3
         if grey and x.shape[0] == 3:
             x = rgb_to_grey(x)
         elif not grey and x.shape[0] == 1:
