@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from course_lib.core import check_choice
+from course_lib.core import check_choice, check_number
 
 from .losses import scale_invariant_loss
 from .metrics import _valid_mask, angular_error
@@ -28,6 +28,7 @@ def delta_accuracy(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor, t: 
 
     Lecture: 05_depth
     """
+    check_number(t, "t", low=1.0, low_open=True, unit="a ratio threshold such as 1.25")
     m = _valid_mask(mask, pred)
     ratio = torch.maximum(pred / gt, gt / pred)  # (B, 1, H, W)
     return float((((ratio < t) & m).flatten(1).sum(1).double() / m.flatten(1).sum(1)).mean())

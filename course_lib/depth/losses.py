@@ -32,11 +32,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from course_lib.core import check_same_shape, check_tensor
+from course_lib.core import check_number, check_same_shape, check_tensor
 
 
 def _as_mask(mask, ref: torch.Tensor, name: str = "mask") -> torch.Tensor:
     """Return a float mask of ``ref``'s shape (all ones when ``mask`` is None); refuse images with no pixel."""
+    check_tensor(ref, "the prediction", nonempty=True)
     if mask is None:
         return torch.ones_like(ref)
     check_tensor(mask, name, dtype="bool")
@@ -60,7 +61,8 @@ def scale_invariant_loss(pred_log: torch.Tensor, gt_log: torch.Tensor, mask: tor
         Valid pixels (default: all). Invalid pixels contribute to no term, and a gradient term needs both
         neighbours valid. Every image needs at least one valid pixel.
     lam : float
-        Weight λ of the scale term: 1 = fully scale invariant, 0 = L2 of log depth, ½ in the paper.
+        Weight λ of the scale term, in [0, 1]: 1 = fully scale invariant, 0 = L2 of log depth, ½ in the paper
+        (above 1 the loss rewards a wrong global scale and can go negative).
     grad : bool
         Add the gradient-matching term (ICCV 2015); ``False`` gives the NIPS 2014 loss.
 
@@ -76,9 +78,10 @@ def scale_invariant_loss(pred_log: torch.Tensor, gt_log: torch.Tensor, mask: tor
 
     Lecture: 05_depth
     """
-    check_tensor(pred_log, "pred_log", dims="B 1 H W", dtype="float", finite=True)
+    check_tensor(pred_log, "pred_log", dims="B 1 H W", dtype="float", finite=True, nonempty=True)
     check_tensor(gt_log, "gt_log", dims="B 1 H W", dtype="float", finite=True)
     check_same_shape(pred_log, gt_log, "pred_log", "gt_log")
+    lam = check_number(lam, "lam", low=0.0, high=1.0, unit="1: scale invariant, 0: L2 of log depth, 0.5 in the paper")
     m = _as_mask(mask, pred_log)  # (B, 1, H, W) float
     d = (pred_log - gt_log) * m  # (B, 1, H, W), zero where invalid
     n = m.flatten(1).sum(1)  # (B,) valid pixels per image
@@ -100,7 +103,7 @@ def normals_loss(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None
     pred : Tensor[B, 3, H, W]
         Predicted normals, any length (normalised here; a zero vector gives a zero dot product).
     gt : Tensor[B, 3, H, W]
-        True unit normals.
+        True unit normals (length 1 ± 0.01 on valid pixels; a longer gt would scale the loss below −1).
     mask : Tensor[B, 1, H, W] of bool, optional
         Valid pixels (default: all); each image needs at least one.
 
@@ -110,20 +113,34 @@ def normals_loss(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None
 
     Lecture: 05_depth
     """
-    check_tensor(pred, "pred", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True)
+    check_tensor(pred, "pred", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True,
+                 nonempty=True)
     check_tensor(gt, "gt", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True)
     check_same_shape(pred, gt, "pred", "gt")
     m = _as_mask(mask, pred[:, :1])  # (B, 1, H, W)
+    length = gt.norm(dim=1, keepdim=True)[m.bool()]  # (n,) on valid pixels
+    if ((length - 1).abs() > 1e-2).any():
+        raise ValueError(f"gt must hold unit normals on valid pixels; got lengths in [{float(length.min()):.4g}, "
+                         f"{float(length.max()):.4g}]")
     cos = (F.normalize(pred, dim=1, eps=1e-8) * gt).sum(1, keepdim=True) * m  # (B, 1, H, W)
     return -(cos.flatten(1).sum(1) / m.flatten(1).sum(1)).mean()
 
 
 def labels_loss(logits: torch.Tensor, labels: torch.Tensor, *, ignore_index: int = 255) -> torch.Tensor:
     """Pixel-wise cross-entropy of ``logits`` Tensor[B, K, H, W] against ``labels`` Tensor[B, H, W] (int64),
-    ``ignore_index`` pixels not counted; mean over counted pixels. Lecture: 05_depth"""
-    check_tensor(logits, "logits", dims="B K H W", dtype="float")
+    ``ignore_index`` pixels not counted; mean over counted pixels. Labels must be in 0..K−1 or ``ignore_index``,
+    and at least one pixel must be counted (a mean over none is NaN). Lecture: 05_depth"""
+    check_tensor(logits, "logits", dims="B K H W", dtype="float", finite=True, nonempty=True)
     check_tensor(labels, "labels", dims="B H W", dtype="int")
     if logits.shape[0] != labels.shape[0] or logits.shape[2:] != labels.shape[1:]:
         raise ValueError(f"logits (B, K, H, W) and labels (B, H, W) disagree: {tuple(logits.shape)} and "
                          f"{tuple(labels.shape)}")
-    return F.cross_entropy(logits, labels, ignore_index=ignore_index)
+    K = logits.shape[1]
+    counted = labels != ignore_index
+    if not counted.any():
+        raise ValueError(f"labels are all ignore_index={ignore_index}: no pixel to compute the loss on")
+    bad = counted & ((labels < 0) | (labels >= K))
+    if bad.any():
+        raise ValueError(f"labels must be in [0, {K - 1}] or ignore_index={ignore_index}; found "
+                         f"{sorted(set(labels[bad].tolist()))[:5]}")
+    return F.cross_entropy(logits, labels.long(), ignore_index=ignore_index)

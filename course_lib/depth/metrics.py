@@ -37,6 +37,7 @@ NORMAL_KEYS = ("mean", "median", "within_11_25", "within_22_5", "within_30")
 
 def _valid_mask(mask, ref: torch.Tensor) -> torch.Tensor:
     """Bool mask of ``ref``'s shape (all True when None), each image with at least one pixel."""
+    check_tensor(ref, "the prediction", nonempty=True)
     if mask is None:
         mask = torch.ones_like(ref, dtype=torch.bool)
     check_tensor(mask, "mask", dtype="bool")
@@ -104,16 +105,37 @@ def depth_metrics(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | Non
     return {k: float(v.mean()) for k, v in per_image.items()}
 
 
-def angular_error(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    """Angle in degrees between normals, Tensor[B, 3, H, W] × 2 → Tensor[B, 1, H, W]; both are normalised.
-
-    Lecture: 05_depth
-    """
+def _angles(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Angle in degrees between normalised normals, Tensor[B, 1, H, W] float64 (90° where one has no length)."""
     check_tensor(pred, "pred", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True)
     check_tensor(gt, "gt", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True)
     check_same_shape(pred, gt, "pred", "gt")
     cos = (F.normalize(pred.double(), dim=1) * F.normalize(gt.double(), dim=1)).sum(1, keepdim=True)
     return torch.rad2deg(torch.acos(cos.clamp(-1.0, 1.0)))
+
+
+def _check_directions(pred: torch.Tensor, gt: torch.Tensor, m: torch.Tensor | None = None) -> None:
+    """Refuse zero-length normals (on the pixels of ``m``, default all): they have no direction, and normalising
+    them gives a zero vector, i.e. a silent 90° error."""
+    for x, name in ((pred, "pred"), (gt, "gt")):
+        short = x.norm(dim=1, keepdim=True) < 1e-12  # (B, 1, H, W)
+        if m is not None:
+            short = short & m
+        if short.any():
+            where = "on valid pixels" if m is not None else "(no pixel may have one; mask them out)"
+            raise ValueError(f"{name} has {int(short.sum())} zero-length normals {where}, first at index "
+                             f"{tuple(int(i) for i in torch.nonzero(short)[0])}: they have no direction")
+
+
+def angular_error(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Angle in degrees between normals, Tensor[B, 3, H, W] × 2 → Tensor[B, 1, H, W]; both are normalised, so
+    neither may have a zero-length normal (it has no direction; the masked measures accept it where masked out).
+
+    Lecture: 05_depth
+    """
+    ang = _angles(pred, gt)
+    _check_directions(pred, gt)
+    return ang
 
 
 def normal_metrics(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None) -> dict:
@@ -134,11 +156,9 @@ def normal_metrics(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | No
 
     Lecture: 05_depth
     """
-    ang = angular_error(pred, gt)  # (B, 1, H, W) degrees
+    ang = _angles(pred, gt)  # (B, 1, H, W) degrees
     m = _valid_mask(mask, ang)
-    for x, name in ((pred, "pred"), (gt, "gt")):
-        if (x.norm(dim=1, keepdim=True)[m] < 1e-12).any():
-            raise ValueError(f"{name} has zero-length normals on valid pixels: they have no direction")
+    _check_directions(pred, gt, m)
     out = {k: [] for k in NORMAL_KEYS}
     for a, v in zip(ang, m):  # per image: the median needs the pixels themselves
         a = a[v]
@@ -189,8 +209,9 @@ def per_image_si_log(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | 
 
 def per_image_normal_mean(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Mean angular error (degrees) of each image, Tensor[B], for paired comparisons. Lecture: 05_depth"""
-    ang = angular_error(pred, gt)
+    ang = _angles(pred, gt)
     m = _valid_mask(mask, ang)
+    _check_directions(pred, gt, m)
     return (ang * m).flatten(1).sum(1) / m.flatten(1).sum(1)
 
 
@@ -216,12 +237,13 @@ def near_discontinuity(normals: torch.Tensor, labels: torch.Tensor, *, angle: fl
 
     Lecture: 05_depth
     """
-    check_tensor(normals, "normals", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True)
+    check_tensor(normals, "normals", dims="B 3 H W", shape=(None, 3, None, None), dtype="float", finite=True,
+                 nonempty=True)
     check_tensor(labels, "labels", dims="B H W", dtype="int")
     if labels.shape != normals.shape[:1] + normals.shape[2:]:
         raise ValueError(f"labels must have shape {(normals.shape[0], *normals.shape[2:])} (B, H, W of the "
                          f"normals); got {tuple(labels.shape)}")
-    if not 0.0 < angle < 180.0:
+    if isinstance(angle, bool) or not isinstance(angle, (int, float)) or not 0.0 < angle < 180.0:
         raise ValueError(f"angle must be in (0, 180) degrees; got {angle}")
     if int(radius) != radius or radius < 0:
         raise ValueError(f"radius must be a non-negative integer; got {radius!r}")

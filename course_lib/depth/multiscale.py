@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.core import check_model_input
+from course_lib.core import check_model_input, check_positive_int
 
 TASKS = ("depth", "normals", "labels")
 OUT_CHANNELS = {"depth": 1, "normals": 3, "labels": 4}
@@ -159,6 +159,11 @@ class MultiScaleNet(nn.Module):
             raise ValueError(f"tasks must be distinct names from {TASKS}, but found {tasks}")
         if not scales or any(s not in SCALES for s in scales):
             raise ValueError(f"scales must be a non-empty subset of {SCALES}, but found {scales}")
+        if not (isinstance(image_size, (tuple, list)) and len(image_size) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in image_size)):
+            raise ValueError(f"image_size must be (H, W), two ints, but found {image_size!r}")
+        for value, name in ((width, "width"), (fc_width, "fc_width"), (coarse_features, "coarse_features")):
+            check_positive_int(value, name)
         H, W = image_size
         if H % 8 or W % 8 or H < 16 or W < 16:
             raise ValueError(f"image_size must be (H, W), multiples of 8 and at least 16, but found {image_size}")
@@ -181,6 +186,13 @@ class MultiScaleNet(nn.Module):
 
     def forward(self, x: torch.Tensor, *, per_scale: bool = False) -> dict:
         check_model_input(x, "x", self, dims="B C H W", shape=(None, 3, *self.image_size), min_value=0.0, max_value=1.0)
+        if x.shape[0] == 0:
+            raise ValueError(f"x must not be empty (B, C, H, W); got {tuple(x.shape)}")
+        H, W = self.image_size
+        if self.training and 1 in self.scales and x.shape[0] * -(-H // 16) * -(-W // 16) == 1:
+            raise ValueError(f"x is one image of {H} × {W} in training mode: scale 1's last batch norm sees a 1 × 1 "
+                             f"map, and batch norm needs more than one value per channel; use a batch of ≥ 2 or "
+                             f"model.eval()")
         outs: dict = {t: {} for t in self.tasks}
         f1 = self.scale1(x) if 1 in self.scales else None  # (B, C1, H/8, W/8)
         for t in self.tasks:

@@ -36,7 +36,7 @@ import math
 import numpy as np
 import torch
 
-from course_lib.core import check_choice, check_positive_int, check_seed
+from course_lib.core import check_choice, check_memory, check_number, check_positive_int, check_seed, resolve_device
 
 SPLITS = ("train", "test")
 CLASSES = ("floor", "structure", "furniture", "prop")
@@ -51,6 +51,10 @@ _FLOOR, _CEILING = 0, 1
 
 def room_seed_sequence(seed: int, split: str, index: int) -> np.random.SeedSequence:
     """The random stream of room ``index`` of ``split``: distinct (split, index) pairs never share a stream."""
+    check_seed(seed)
+    check_choice(split, "split", SPLITS)
+    if not isinstance(index, (int, np.integer)) or isinstance(index, bool) or index < 0:
+        raise ValueError(f"index must be an int ≥ 0, but found {index!r}")
     return np.random.SeedSequence([int(seed), SPLITS.index(split), int(index)])
 
 
@@ -73,6 +77,9 @@ def sample_room(rng: np.random.Generator) -> dict:
 
     Lecture: 05_depth
     """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), but found "
+                        f"{type(rng).__name__}")
     W, H, D = rng.uniform(3.0, 6.0), rng.uniform(2.4, 3.2), rng.uniform(3.5, 7.0)
     # Camera near one end of the room, looking into it (yaw around +z), slightly down.
     cam = np.array([rng.uniform(0.6, W - 0.6), rng.uniform(1.0, 1.8), rng.uniform(0.3, 1.0)], np.float32)
@@ -164,6 +171,7 @@ def scale_room(room: dict, s: float) -> dict:
 
     Lecture: 05_depth
     """
+    s = check_number(s, "s", low=0.0, low_open=True, unit="a scale factor")
     out = dict(room)
     for key in ("room", "cam", "lo", "hi", "light"):
         out[key] = room[key] * np.float32(s)
@@ -220,7 +228,15 @@ def render_rooms(rooms: list[dict], H: int, W: int, *, device: torch.device | st
 
     Lecture: 05_depth
     """
+    if not isinstance(rooms, (list, tuple)) or not rooms:
+        raise ValueError(f"rooms must be a non-empty list of sample_room() dicts, but found {rooms!r:.60}")
+    check_positive_int(H, "H")
+    check_positive_int(W, "W")
+    device = resolve_device(device)
     B, P = len(rooms), H * W
+    # the slab test holds a few (B, P, K, 3) float tensors at once
+    check_memory(4.0 * 8 * B * P * MAX_BOXES * 3, f"ray-casting {B} rooms at {H} × {W} pixels",
+                 "render fewer rooms at once (SyntheticRooms' chunk) or smaller images")
     f32 = dict(device=device, dtype=torch.float32)
     size = _stack(rooms, "room", device)  # (B, 3): W, H, D
     cam = _stack(rooms, "cam", device)  # (B, 3)
@@ -346,8 +362,13 @@ class SyntheticRooms(torch.utils.data.Dataset):
         check_choice(split, "split", SPLITS)
         check_positive_int(n, "n")
         check_positive_int(size, "size")
+        check_positive_int(chunk, "chunk")
         if size % 16:
             raise ValueError(f"size must be a multiple of 16, but found {size}")
+        # held in memory: rgb, depth, normals (float32), labels (int64), valid (bool) per pixel
+        check_memory(n * size * (3 * size // 4) * (4 * 7 + 8 + 1), f"SyntheticRooms(n={n}, size={size})",
+                     "use fewer rooms (n) or a smaller size")
+        device = resolve_device(device)
         self.split, self.n, self.size, self.seed = split, n, size, check_seed(seed)
         self.H, self.W = 3 * size // 4, size
         self.params = [sample_room(np.random.default_rng(room_seed_sequence(seed, split, i))) for i in range(n)]

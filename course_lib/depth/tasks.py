@@ -30,10 +30,14 @@ from torch.utils.data import DataLoader
 
 from course_lib.core import (
     check_choice,
+    check_number,
+    check_positive_int,
+    check_tensor,
     checkpoint_path,
     fit,
     get_device,
     load_model,
+    resolve_device,
     round_to_half,
     save_checkpoint,
     seed_everything,
@@ -48,11 +52,55 @@ VARIANTS = {"s1": (1,), "s2": (2,), "s12": (1, 2), "s123": (1, 2, 3)}
 VARIANT_NAMES = {"s1": "scale 1 only", "s2": "scale 2 only", "s12": "scales 1 + 2", "s123": "scales 1 + 2 + 3"}
 
 
+MODEL_KEYS = ("size", "width", "fc_width", "coarse")
+TRAIN_KEYS = ("n_train", "n_test", "epochs", "batch_size", "lr", "lam", "w_normals", "w_labels")
+
+
+def check_config(cfg: dict, *, training: bool = True) -> dict:
+    """Check a "depth" settings row (the profile's, with any ``--set`` overrides) before anything is rendered or
+    trained; return it. ``training=False`` checks only what :func:`build_model` reads.
+
+    ``size`` must be a multiple of 32 (rooms are size × 3·size/4 and the net needs multiples of 8), the counts
+    and widths ints ≥ 1, ``lr`` > 0, ``lam`` in [0, 1] (the slide's λ), the loss weights ≥ 0, and ``variants``
+    a non-empty comma-separated subset of ``VARIANTS``. Lecture: 05_depth
+    """
+    if not isinstance(cfg, dict):
+        raise TypeError(f"cfg must be the 'depth' settings dict (course_lib.settings('depth')), but found "
+                        f"{type(cfg).__name__}")
+    keys = MODEL_KEYS + (TRAIN_KEYS if training else ())
+    missing = [k for k in keys if k not in cfg]
+    if missing:
+        raise ValueError(f"cfg lacks {missing}: pass the 'depth' settings row, course_lib.settings('depth')")
+    for key in ("size", "width", "fc_width", "coarse") + (("n_train", "n_test", "epochs", "batch_size")
+                                                         if training else ()):
+        check_positive_int(cfg[key], key)
+    if cfg["size"] % 32:
+        raise ValueError(f"size must be a multiple of 32 (images are size × 3·size/4 and the net needs multiples "
+                         f"of 8), but found {cfg['size']}")
+    if training:
+        check_number(cfg["lr"], "lr", low=0.0, low_open=True)
+        check_number(cfg["lam"], "lam", low=0.0, high=1.0, unit="the scale-invariant loss's λ, 0.5 in the paper")
+        check_number(cfg["w_normals"], "w_normals", low=0.0)
+        check_number(cfg["w_labels"], "w_labels", low=0.0)
+        if "variants" in cfg:
+            names = [v.strip() for v in str(cfg["variants"]).split(",") if v.strip()]
+            if not names:
+                raise ValueError(f"variants must name at least one of {tuple(VARIANTS)}, comma-separated, but found "
+                                 f"{cfg['variants']!r}")
+            for v in names:
+                check_choice(v, "variants", tuple(VARIANTS))
+            if len(set(names)) != len(names):
+                raise ValueError(f"variants must not repeat a name, but found {cfg['variants']!r}")
+    return cfg
+
+
 def flip_batch(batch: dict, flip: torch.Tensor) -> dict:
     """Mirror the images of ``batch`` (a dict of room tensors) where ``flip`` Tensor[B] bool is True.
 
     Mirroring x negates the x component of the normals (camera frame, x right). Lecture: 05_depth
     """
+    B = next(iter(batch.values())).shape[0] if batch else 0
+    check_tensor(flip, "flip", shape=(B,), dtype="bool")
     out = {}
     for key, v in batch.items():
         f = flip.view(-1, *([1] * (v.dim() - 1)))  # (B, 1, ...)
@@ -89,6 +137,7 @@ def build_model(config: dict, scales: tuple[int, ...]) -> MultiScaleNet:
 
     Lecture: 05_depth
     """
+    check_config(config, training=False)
     size = config["size"]
     return MultiScaleNet(scales=tuple(scales), image_size=(3 * size // 4, size), width=config["width"],
                          fc_width=config["fc_width"], coarse_features=config["coarse"])
@@ -99,6 +148,7 @@ def train_model(scales: tuple[int, ...], train_set: SyntheticRooms, *, cfg: dict
     """Train one scale setting on ``train_set`` with ``cfg`` (epochs, batch_size, lr, lam, w_normals, w_labels);
     return ``(model, history)``. Same seed, same data order, same schedule for every setting (Adam; the learning
     rate drops 10× for the last quarter of the epochs). Lecture: 05_depth"""
+    check_config(cfg)
     seed_everything(seed)
     model = build_model(cfg, scales).to(device)
     loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True,
@@ -129,6 +179,7 @@ def predict(model: MultiScaleNet, rgb: torch.Tensor, *, batch_size: int = 64) ->
 
     Lecture: 05_depth
     """
+    check_positive_int(batch_size, "batch_size")
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -175,6 +226,7 @@ def baseline_predictions(train_set: SyntheticRooms, n: int) -> dict:
 
     Lecture: 05_depth
     """
+    check_positive_int(n, "n")
     H, W = train_set.H, train_set.W
     v = train_set.valid.float()  # (N, 1, H, W)
     d, nrm, lab = train_set.depth, train_set.normals, train_set.labels
@@ -215,7 +267,7 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
     """
     check_choice(name, "name", tuple(f"depth-{v}" for v in VARIANTS))
     scales = VARIANTS[name.split("-")[1]]
-    device = torch.device(device) if device is not None else get_device()
+    device = resolve_device(device) if device is not None else get_device()
     path = checkpoint_path(name)
     if path.is_file():
         model, meta = load_model(path, lambda config: build_model(config, scales), task=name, device=device)
@@ -234,10 +286,9 @@ def train_depth(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, co
     """``python -m course_lib.train depth``: train the variants named in ``cfg["variants"]`` (comma-separated
     subset of ``VARIANTS``) at equal budget, evaluate them on the synthetic test split, and save
     ``depth-<variant>.pt`` in ``out_dir``. Lecture: 05_depth"""
+    check_config(cfg)
     device = get_device()
     names = [v.strip() for v in cfg["variants"].split(",") if v.strip()]
-    for v in names:
-        check_choice(v, "variants", tuple(VARIANTS))
     train_set = SyntheticRooms("train", cfg["n_train"], cfg["size"], seed, device=device)
     test_set = SyntheticRooms("test", cfg["n_test"], cfg["size"], seed, device=device)
     paths = []

@@ -22,22 +22,34 @@ import math
 import torch
 import torch.nn.functional as F
 
-from course_lib.core import check_tensor
+from course_lib.core import check_memory, check_number, check_tensor
+
+MAX_SIGMA = 255.0  # noise σ in 0-255 units: beyond the whole range of the image there is nothing left to denoise
 
 
 def _check_images(x: torch.Tensor, name: str = "x", *, unit: bool = True) -> torch.Tensor:
-    """Images Tensor[N, C, H, W], floating, finite, in [0, 1] when ``unit``."""
-    return check_tensor(x, name, dims="N C H W", dtype="float", finite=True,
+    """Images Tensor[N, C, H, W], non-empty, floating, finite, in [0, 1] when ``unit``."""
+    return check_tensor(x, name, dims="N C H W", dtype="float", finite=True, nonempty=True,
                         min_value=0.0 if unit else None, max_value=1.0 if unit else None)
 
 
-def _check_sigma(sigma, name: str = "sigma", *, unit: str = "in 0-255 units, e.g. 25") -> float:
-    """A finite number ≥ 0; the message names its unit (noise σ in 0-255 units, kernel sizes in pixels)."""
+def _check_sigma(sigma, name: str = "sigma", *, unit: str = "in 0-255 units, e.g. 25",
+                 high: float | None = None) -> float:
+    """A finite number ≥ 0 (≤ ``high`` when given); the message names its unit (noise σ in 0-255 units, kernel
+    sizes in pixels)."""
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)):
         raise TypeError(f"{name} must be a number ({unit}), but found {type(sigma).__name__}")
     if not math.isfinite(sigma) or sigma < 0:
         raise ValueError(f"{name} must be ≥ 0 ({unit}), but found {sigma}")
+    if high is not None and sigma > high:
+        raise ValueError(f"{name} must be ≤ {high:g} ({unit}), but found {sigma}")
     return float(sigma)
+
+
+def _check_kernel_memory(what: str, side: int, samples: int = 1) -> None:
+    """Memory guard for a (side × side) float64 kernel drawn with ``samples`` sub-samples per pixel."""
+    check_memory(8.0 * side * side * samples, f"{what} (a {side} × {side} kernel)",
+                 "a blur kernel wider than the image does nothing more; use a smaller size")
 
 
 def randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
@@ -58,8 +70,8 @@ def add_gaussian_noise(x: torch.Tensor, sigma: float | torch.Tensor, *,
     x : Tensor[N, C, H, W]
         Clean images in [0, 1].
     sigma : float or Tensor[N]
-        Noise standard deviation in 0-255 units (σ = 25 → 25/255 ≈ 0.098 on the [0, 1] scale); a tensor gives
-        one σ per image (blind training).
+        Noise standard deviation in 0-255 units, in [0, 255] (σ = 25 → 25/255 ≈ 0.098 on the [0, 1] scale); a
+        tensor gives one σ per image (blind training).
     generator : torch.Generator, optional
         Makes the noise reproducible.
 
@@ -72,10 +84,11 @@ def add_gaussian_noise(x: torch.Tensor, sigma: float | torch.Tensor, *,
     """
     _check_images(x)
     if isinstance(sigma, torch.Tensor):
-        check_tensor(sigma, "sigma", shape=(x.shape[0],), dtype="float", finite=True, min_value=0.0)
+        check_tensor(sigma, "sigma", shape=(x.shape[0],), dtype="float", finite=True, min_value=0.0,
+                     max_value=MAX_SIGMA)
         scale = (sigma.to(x.device, x.dtype) / 255.0).view(-1, 1, 1, 1)  # (N, 1, 1, 1)
     else:
-        scale = _check_sigma(sigma) / 255.0
+        scale = _check_sigma(sigma, high=MAX_SIGMA) / 255.0
     return x + scale * randn_like(x, generator)
 
 
@@ -100,6 +113,7 @@ def gaussian_kernel(sigma: float, *, size: int | None = None) -> torch.Tensor:
     if sigma == 0:
         raise ValueError("sigma must be > 0 pixels for a Gaussian kernel, but found 0")
     size = _check_size(2 * math.ceil(3 * sigma) + 1 if size is None else size)
+    _check_kernel_memory(f"gaussian_kernel(sigma={sigma:g})", size)
     r = torch.arange(size, dtype=torch.float64) - size // 2  # (size,)
     g = torch.exp(-0.5 * (r / sigma) ** 2)
     k = g[:, None] * g[None, :]  # (size, size)
@@ -114,6 +128,7 @@ def defocus_kernel(radius: float, *, size: int | None = None) -> torch.Tensor:
     """
     radius = _check_sigma(radius, "radius", unit="in pixels, e.g. 3")
     size = _check_size(2 * math.ceil(radius) + 1 if size is None else size)
+    _check_kernel_memory(f"defocus_kernel(radius={radius:g})", size, samples=16)
     sub = (torch.arange(4 * size, dtype=torch.float64) + 0.5) / 4 - size / 2  # sub-pixel centres, (4·size,)
     inside = (sub[:, None] ** 2 + sub[None, :] ** 2 <= max(radius, 0.5) ** 2).double()  # (4·size, 4·size)
     k = F.avg_pool2d(inside[None, None], 4)[0, 0]  # fraction of each pixel inside the disc, (size, size)
@@ -128,9 +143,9 @@ def motion_kernel(length: float, angle: float, *, size: int | None = None) -> to
     Lecture: 06_restoration
     """
     length = _check_sigma(length, "length", unit="in pixels, e.g. 11")
-    if not math.isfinite(angle):
-        raise ValueError(f"angle must be finite (degrees), but found {angle}")
+    angle = check_number(angle, "angle", unit="degrees")
     size = _check_size(2 * math.ceil(length / 2) + 1 if size is None else size)
+    _check_kernel_memory(f"motion_kernel(length={length:g})", size)
     c = size // 2
     n = max(2, int(math.ceil(8 * length)))
     t = torch.linspace(-length / 2, length / 2, n, dtype=torch.float64)  # (n,) positions along the line

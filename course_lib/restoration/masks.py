@@ -25,7 +25,7 @@ import math
 import numpy as np
 import torch
 
-from course_lib.core import check_positive_int, check_tensor
+from course_lib.core import check_number, check_positive_int, check_tensor
 
 from .corruptions import _check_images
 
@@ -76,8 +76,7 @@ def stroke_mask(shape, *, strokes: int = 4, width: float = 5.0, vertices: int = 
     check_positive_int(strokes, "strokes")
     if check_positive_int(vertices, "vertices") < 2:
         raise ValueError(f"vertices must be ≥ 2 (a segment needs two ends), but found {vertices}")
-    if not width > 0:
-        raise ValueError(f"width must be > 0 pixels, but found {width}")
+    check_number(width, "width", low=0.0, low_open=True, unit="pixels")
     gen_device = generator.device if generator is not None else "cpu"
     pts = torch.rand(N, strokes, vertices, 2, generator=generator, device=gen_device).cpu()  # (N, S, V, 2)
     pts = pts * torch.tensor([W - 1, H - 1], dtype=pts.dtype)  # (x, y) in pixels
@@ -120,6 +119,11 @@ def render_text(height: int, width: int, *, text: str = TEXT, font_size: int = 1
     check_positive_int(height, "height")
     check_positive_int(width, "width")
     check_positive_int(font_size, "font_size")
+    check_number(line_spacing, "line_spacing", low=0.0, low_open=True, unit="lines, e.g. 1.25")
+    if not isinstance(text, str) or not text.split():
+        raise ValueError(f"text must be a str with at least one word, but found {text!r}")
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        raise TypeError(f"offset must be an int (a character index), but found {type(offset).__name__}")
     font = _font(font_size)
     canvas = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
@@ -146,6 +150,8 @@ def text_mask(shape, *, font_size: int = 14, threshold: float = 0.25, generator:
     Lecture: 06_restoration
     """
     N, _, H, W = _check_shape(shape)
+    check_positive_int(font_size, "font_size")
+    check_number(threshold, "threshold", low=0.0, high=1.0, low_open=True, unit="glyph coverage")
     gen_device = generator.device if generator is not None else "cpu"
     r = torch.randint(0, 1 << 30, (N, 2), generator=generator, device=gen_device).cpu()
     masks = [render_text(H, W, font_size=font_size, offset=int(r[n, 0]), top=int(r[n, 1]) % font_size)
@@ -156,11 +162,13 @@ def text_mask(shape, *, font_size: int = 14, threshold: float = 0.25, generator:
 def apply_mask(x: torch.Tensor, mask: torch.Tensor, *, value: float = 1.0) -> torch.Tensor:
     """y = (1 − m)·x + m·value: missing pixels set to ``value`` (1.0 = white text, 0.0 = black holes).
 
-    ``x``: Tensor[N, C, H, W] in [0, 1]; ``mask``: Tensor[N, 1, H, W] in [0, 1] (1 = missing).
+    ``x``: Tensor[N, C, H, W] in [0, 1]; ``mask``: Tensor[N, 1, H, W] in [0, 1] (1 = missing); ``value`` in
+    [0, 1] (the result is an image in [0, 1]).
 
     Lecture: 06_restoration
     """
     _check_images(x)
+    value = check_number(value, "value", low=0.0, high=1.0, unit="the brightness written into missing pixels")
     check_tensor(mask, "mask", dims="N 1 H W", shape=(x.shape[0], 1, *x.shape[-2:]), dtype="float",
                  min_value=0.0, max_value=1.0)
     return (1 - mask) * x + mask * value

@@ -28,13 +28,22 @@ from course_lib.core import check_same_shape, check_tensor
 
 def _check_pair(x: torch.Tensor, y: torch.Tensor, data_range) -> tuple[torch.Tensor, torch.Tensor, float]:
     for t, name in ((x, "x"), (y, "y")):
-        check_tensor(t, name, dims="N C H W", finite=True)
+        check_tensor(t, name, dims="N C H W", finite=True, nonempty=True)
         if not (t.is_floating_point() or t.dtype == torch.uint8):
             raise TypeError(f"{name} must be floating or uint8, but has dtype {t.dtype}")
     check_same_shape(x, y, "x", "y")
-    if isinstance(data_range, bool) or not isinstance(data_range, (int, float)) or not data_range > 0:
+    if isinstance(data_range, bool) or not isinstance(data_range, (int, float)) or not 0 < data_range < math.inf:
         raise ValueError(f"data_range must be a positive number (1.0 for [0, 1] images, 255 for 8-bit), "
                          f"but found {data_range!r}")
+    for t, name in ((x, "x"), (y, "y")):
+        # the unit is an argument, never guessed from the dtype: a uint8 image with the default data_range = 1
+        # would give PSNR ≈ −10 dB without a word, so a value far outside the range is refused
+        if t.dtype == torch.uint8 and data_range != 255:
+            raise ValueError(f"{name} is uint8 (0..255), so data_range must be 255; got data_range={data_range}")
+        lo, hi = float(t.min()), float(t.max())
+        if lo < -2 * data_range or hi > 3 * data_range:
+            raise ValueError(f"{name} has values in [{lo:.4g}, {hi:.4g}], far outside data_range={data_range} "
+                             f"(noisy images may overshoot to [-2R, 3R]); 0..255 images need data_range=255")
     # float64 and no uint8 arithmetic: (a − b) on uint8 wraps around (3 − 5 = 254), the classic PSNR bug.
     return x.double(), y.to(x.device).double(), float(data_range)
 
@@ -51,7 +60,9 @@ def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Ten
     Parameters
     ----------
     x, y : Tensor[N, C, H, W]
-        Images, floating or uint8 (computed in float64 either way; no uint8 wrap-around).
+        Images, floating or uint8 (computed in float64 either way; no uint8 wrap-around), N, H, W ≥ 1. Values
+        must lie within [−2R, 3R] (noisy, unclipped images overshoot [0, R]; 0..255 values with R = 1 do not
+        pass), and uint8 images need R = 255.
     data_range : float
         R, the distance from the darkest to the brightest possible value: 1.0 for [0, 1], 255 for 8-bit.
 

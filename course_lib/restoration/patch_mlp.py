@@ -36,13 +36,30 @@ def _pad_to_grid(x: torch.Tensor, patch: int, stride: int) -> tuple[torch.Tensor
     return (F.pad(x, (0, pw, 0, ph), mode=mode) if ph or pw else x), ph, pw
 
 
+def _check_grid(size: tuple[int, int], patch: int, stride: int, name: str) -> None:
+    """Windows of ``patch`` at ``stride`` must fit in ``size`` = (H, W), tile it to its last row and column, and
+    overlap or touch (a stride above the patch leaves pixels no window covers: their average is 0/0 = NaN)."""
+    check_positive_int(patch, "patch")
+    check_positive_int(stride, "stride")
+    if stride > patch:
+        raise ValueError(f"stride must be ≤ patch ({patch}) so that every pixel is covered, but found {stride}")
+    H, W = size
+    if patch > min(H, W):
+        raise ValueError(f"patch {patch} is larger than the {name} ({H} × {W})")
+    if (H - patch) % stride or (W - patch) % stride:
+        raise ValueError(f"windows of patch {patch} at stride {stride} do not tile the {name} ({H} × {W}) to its "
+                         f"last row and column: (H − patch) and (W − patch) must be multiples of the stride")
+
+
 def extract_patches(x: torch.Tensor, patch: int, stride: int) -> torch.Tensor:
     """All ``patch × patch`` windows of ``x`` at ``stride``: Tensor[N, C, H, W] → Tensor[N, L, C·patch²],
-    L = number of windows (row-major). The image must satisfy (H − patch) % stride == 0 (same for W).
+    L = number of windows (row-major). The image must satisfy (H − patch) % stride == 0 (same for W), and
+    stride ≤ patch.
 
     Lecture: 06_restoration
     """
-    check_tensor(x, "x", dims="N C H W", dtype="float")
+    check_tensor(x, "x", dims="N C H W", dtype="float", nonempty=True)
+    _check_grid(tuple(x.shape[-2:]), patch, stride, "image x")
     cols = F.unfold(x, kernel_size=patch, stride=stride)  # (N, C·P², L)
     return cols.transpose(1, 2)  # (N, L, C·P²)
 
@@ -55,7 +72,15 @@ def average_patches(patches: torch.Tensor, size: tuple[int, int], patch: int, st
 
     Lecture: 06_restoration
     """
-    check_tensor(patches, "patches", dims="N L D", dtype="float")
+    check_tensor(patches, "patches", dims="N L D", dtype="float", nonempty=True)
+    if not (isinstance(size, (tuple, list, torch.Size)) and len(size) == 2):
+        raise ValueError(f"size must be (H, W), but found {size!r}")
+    _check_grid(tuple(size), patch, stride, "output size")
+    H, W = size
+    L = ((H - patch) // stride + 1) * ((W - patch) // stride + 1)
+    if patches.shape[1] != L or patches.shape[2] % (patch * patch):
+        raise ValueError(f"patches must be (N, {L}, C·{patch}²) for {H} × {W} at stride {stride}; got "
+                         f"{tuple(patches.shape)}")
     cols = patches.transpose(1, 2)  # (N, C·P², L)
     summed = F.fold(cols, output_size=size, kernel_size=patch, stride=stride)  # (N, C, H, W)
     ones = torch.ones_like(cols[:1, :patch * patch])  # (1, P², L): one channel is enough for the counts
@@ -124,14 +149,19 @@ class PatchMLP(nn.Module):
     @torch.no_grad()
     def denoise(self, y: torch.Tensor, *, stride: int = 3, batch_size: int = 4096) -> torch.Tensor:
         """Denoise whole images patch by patch and average the overlaps: Tensor[N, C, H, W] → Tensor[N, C, H, W]
-        in [0, 1], on y's device. ``stride`` 1 is the most accurate and 9× slower than 3 (the paper's choice).
+        in [0, 1], on y's device. ``stride`` (1 to ``patch``) 1 is the most accurate and 9× slower than 3 (the
+        paper's choice).
 
         Lecture: 06_restoration
         """
-        check_tensor(y, "y", dims="N C H W", shape=(None, self.channels, None, None), dtype="float", finite=True)
+        check_tensor(y, "y", dims="N C H W", shape=(None, self.channels, None, None), dtype="float", finite=True,
+                     nonempty=True)
         check_positive_int(stride, "stride")
+        check_positive_int(batch_size, "batch_size")
         N, C, H, W = y.shape
         P = self.patch
+        if stride > P:
+            raise ValueError(f"stride must be ≤ the patch size {P} so that every pixel is covered, but found {stride}")
         if min(H, W) < P:
             raise ValueError(f"y must be at least {P} × {P} pixels (the patch size); got {tuple(y.shape)}")
         self.eval()

@@ -23,9 +23,20 @@ from __future__ import annotations
 
 import torch
 
-from course_lib.core import check_choice, check_positive_int, check_tensor
+from course_lib.core import check_choice, check_memory, check_number, check_positive_int, check_tensor
 
 from .corruptions import _check_images
+from .masks import _check_shape
+
+
+def _check_layer(shape, density, per_10k: float) -> tuple[int, int, int, int]:
+    """Shape (N, C, H, W) and density > 0 of a window layer; a memory guard on its (N, K, H, W) blobs."""
+    N, C, H, W = _check_shape(shape)
+    density = check_number(density, "density", low=0.0, low_open=True, unit="1 = the default amount")
+    K = max(1, round(per_10k * density * H * W / 1e4))
+    check_memory(4.0 * N * K * H * W, f"a window layer of density {density:g} ({K} blobs per image)",
+                 "use a density of a few units at most")
+    return N, C, H, W
 
 KINDS = ("dirt", "rain")
 
@@ -61,9 +72,7 @@ def dirt_layer(shape, *, density: float = 1.0, generator: torch.Generator | None
 
     Lecture: 06_restoration
     """
-    N, _, H, W = shape
-    if not density > 0:
-        raise ValueError(f"density must be > 0, but found {density}")
+    N, _, H, W = _check_layer(shape, density, 12)
     K = max(1, round(12 * density * H * W / 1e4))
     cx, cy = _uniform(generator, N, K, 0, W - 1), _uniform(generator, N, K, 0, H - 1)
     r = _uniform(generator, N, K, 1.5, 7.0)
@@ -87,9 +96,8 @@ def rain_layer(shape, *, density: float = 1.0, angle: float = 80.0, generator: t
 
     Lecture: 06_restoration
     """
-    N, _, H, W = shape
-    if not density > 0:
-        raise ValueError(f"density must be > 0, but found {density}")
+    N, _, H, W = _check_layer(shape, density, 25)
+    angle = check_number(angle, "angle", unit="degrees from the x axis")
     xs, ys = _grid(H, W)
     K = max(1, round(25 * density * H * W / 1e4))
     cx, cy = _uniform(generator, N, K, 0, W - 1), _uniform(generator, N, K, 0, H - 1)
@@ -112,14 +120,18 @@ def rain_layer(shape, *, density: float = 1.0, angle: float = 80.0, generator: t
 
 def composite(x: torch.Tensor, alpha: torch.Tensor, layer: torch.Tensor) -> torch.Tensor:
     """y = (1 − α)·x + α·layer. ``x``: Tensor[N, C, H, W] in [0, 1]; ``alpha``: Tensor[N, 1, H, W] in [0, 1];
-    ``layer``: Tensor[N, C or 3, H, W] (a 3-channel layer is reduced to its first channel for grey x).
+    ``layer``: Tensor[N, C or 1 or 3, H, W] in [0, 1] (a 3-channel layer is reduced to its first channel for grey x,
+    a 1-channel layer is shared by the channels).
 
     Lecture: 06_restoration
     """
     _check_images(x)
     N, C, H, W = x.shape
     check_tensor(alpha, "alpha", dims="N 1 H W", shape=(N, 1, H, W), dtype="float", min_value=0.0, max_value=1.0)
-    check_tensor(layer, "layer", dims="N C H W", dtype="float")
+    check_tensor(layer, "layer", dims="N C H W", dtype="float", min_value=0.0, max_value=1.0)
+    if layer.shape[0] != N or layer.shape[2:] != x.shape[2:] or layer.shape[1] not in (1, C, 3):
+        raise ValueError(f"layer must be (N, C, H, W) = {(N, C, H, W)} (or with 1 or 3 channels); got "
+                         f"{tuple(layer.shape)}")
     if layer.shape[1] != C:
         layer = layer[:, :C] if layer.shape[1] > C else layer.expand(N, C, H, W)
     return (1 - alpha) * x + alpha * layer
