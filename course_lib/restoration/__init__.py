@@ -40,7 +40,18 @@ from .photos import (
     test_photos,
 )
 from .recipes import BLUR_NOISE, CONDITIONS, corrupt_eval, eval_kernel
-from .tasks import EVAL_SIGMAS, KINDS, build_model, eval_images, evaluate, load_model, noisy_eval, restore, train_model
+from .tasks import (
+    EVAL_SIGMAS,
+    KINDS,
+    budget_steps,
+    build_model,
+    eval_images,
+    evaluate,
+    load_model,
+    noisy_eval,
+    restore,
+    train_model,
+)
 from .tiling import margin_of, run_tiled
 from .window import composite, dirt_layer, rain_layer, window_corrupt
 
@@ -55,5 +66,5 @@ __all__ = [
     "BLUR_NOISE", "CONDITIONS", "corrupt_eval", "eval_kernel", "EVAL_SIGMAS", "KINDS", "build_model",
     "evaluate", "eval_images", "load_model", "noisy_eval", "restore", "train_model", "composite", "dirt_layer",
     "rain_layer", "window_corrupt", "NonBlindDeblur", "richardson_lucy", "FFDNet", "ffdnet_denoise", "load_ffdnet",
-    "margin_of", "run_tiled",
+    "margin_of", "run_tiled", "budget_steps",
 ]

@@ -9,7 +9,7 @@ on patches of the result; the net then has exactly the information the classical
 and the true kernel), so the comparison with Richardson–Lucy is fair. (A *blind* net, ``nets.RestorationNet``
 on the blurred image alone, must also guess the kernel: a harder, separate problem.)
 
-    x₀ = RL(y, k; T iterations)       x̂ = x₀ + g(x₀)
+    x₀ = clip(RL(y, k; T iterations), 0, 1)       x̂ = x₀ + g(x₀)
 
 Deviations: the course deconvolves with Richardson–Lucy (:func:`richardson_lucy`, torch, batched over images
 with one kernel each) rather than a regularised inverse filter, and refines with the course's residual dilated
@@ -123,7 +123,7 @@ class NonBlindDeblur(nn.Module):
 
     ``forward(y, kernels)``: y Tensor[N, C, H, W] blurred and noisy (clipped to [0, 1] before deconvolving),
     kernels Tensor[N, k, k] (one true kernel per image, odd side ≤ ``MAX_KERNEL``) or Tensor[k, k] →
-    Tensor[N, C, H, W], not clipped. ``deconvolve(y, kernels)`` returns x₀ alone.
+    Tensor[N, C, H, W], not clipped. ``deconvolve(y, kernels)`` returns x₀ alone (clipped to [0, 1]).
 
     Lecture: 06_restoration
     """
@@ -135,9 +135,10 @@ class NonBlindDeblur(nn.Module):
         self.channels, self.depth, self.width = channels, depth, width
 
     def deconvolve(self, y: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
-        """x₀ = RL(clip(y), k), without gradients (it has no parameters): Tensor[N, C, H, W]."""
+        """x₀ = clip(RL(clip(y), k)) in [0, 1], without gradients (it has no parameters): Tensor[N, C, H, W].
+        Clipped as the classical baseline's output is: RL overshoots near edges (values up to ~7 were seen)."""
         with torch.no_grad():
-            return richardson_lucy(y.clamp(0, 1), kernels, num_iter=self.num_iter)
+            return richardson_lucy(y.clamp(0, 1), kernels, num_iter=self.num_iter).clamp(0, 1)
 
     def forward(self, y: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
         return self.net(self.deconvolve(y, kernels))

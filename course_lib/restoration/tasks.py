@@ -31,7 +31,15 @@ import pathlib
 import torch
 from torch.utils.data import DataLoader
 
-from course_lib.core import check_choice, fit, get_device, load_checkpoint, round_to_half, save_checkpoint
+from course_lib.core import (
+    check_choice,
+    check_positive_int,
+    fit,
+    get_device,
+    load_checkpoint,
+    round_to_half,
+    save_checkpoint,
+)
 from course_lib.core import load_model as core_load_model
 from course_lib.core.checkpoints import checkpoint_path
 
@@ -185,12 +193,26 @@ def evaluate(kind: str, model: torch.nn.Module, *, crop: int) -> dict:
     return out
 
 
-def load_model(kind: str, *, path: str | pathlib.Path | None = None, device: torch.device | str = "cpu"):
-    """A shipped model ``checkpoints/restoration-<kind>.pt``: returns ``(model, checkpoint dict)``, model in
-    eval mode on ``device``. Lecture: 06_restoration"""
+def load_model(kind: str, *, path: str | pathlib.Path | None = None, device: torch.device | str | None = None,
+               steps: int | None = None):
+    """A shipped model ``checkpoints/restoration-<kind>.pt`` (the budget run's snapshot after ``steps`` steps:
+    ``restoration-budget-<steps>.pt``): returns ``(model, checkpoint dict)``, model in eval mode on ``device``
+    (default ``course_lib.get_device()``, which honours ``COURSE_DEVICE``). Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
-    path = checkpoint_path(f"restoration-{kind}") if path is None else pathlib.Path(path)
-    return core_load_model(path, lambda cfg: build_model(kind, cfg=cfg), task=f"restoration-{kind}", device=device)
+    if (kind == "budget") != (steps is not None):
+        raise ValueError(f"steps is required for kind 'budget' and only for it; got kind={kind!r}, steps={steps!r}")
+    name = f"restoration-budget-{check_positive_int(steps, 'steps'):05d}" if kind == "budget" else f"restoration-{kind}"
+    path = checkpoint_path(name) if path is None else pathlib.Path(path)
+    device = get_device() if device is None else device
+    return core_load_model(path, lambda cfg: build_model(kind, cfg=cfg), task=name, device=device)
+
+
+def budget_steps() -> list[int]:
+    """Step counts of the shipped budget-run snapshots (``checkpoints/restoration-budget-*.pt``), sorted.
+
+    Lecture: 06_restoration
+    """
+    return sorted(int(p.stem.rsplit("-", 1)[1]) for p in checkpoint_path("x").parent.glob("restoration-budget-*.pt"))
 
 
 def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,
