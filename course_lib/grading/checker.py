@@ -123,9 +123,9 @@ class Student:
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
 
-    def load(self, cells: list[dict], timeout: float = 120) -> list[str]:
+    def load(self, cells: list[dict], timeout: float | None = None) -> list[str]:
         """Run the answer cells (and the other cells' imports) on the student's side; their errors, as text."""
-        answer = self._request({"op": "load", "cells": cells}, timeout)
+        answer = self._request({"op": "load", "cells": cells}, timeout or self.call_s)
         errors = answer.get("errors") if answer["ok"] else [str(answer.get("error"))]
         return [str(e)[:400] for e in errors] if type(errors) is list else []
 
@@ -172,6 +172,9 @@ class Student:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        from . import sandbox  # noqa: PLC0415
+
+        sandbox.remove_cgroups(os.getpid(), self.process.pid)
 
     def __enter__(self):
         return self

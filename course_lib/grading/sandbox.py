@@ -399,10 +399,10 @@ def cgroups_available() -> bool:
     return bool(_cgroup_dirs())
 
 
-def remove_cgroups(grader_pid: int) -> None:
-    """Kill what is left in the cgroups of one grader process's sandboxes, then remove them."""
+def remove_cgroups(grader_pid: int, sandbox_pid: int | str = "*") -> None:
+    """Kill what is left in the cgroups of one grader process's sandboxes (or of one of them), then remove them."""
     for base, _ in _cgroup_dirs():
-        for path in pathlib.Path(base).glob(f"{CGROUP_PREFIX}{grader_pid}-*"):
+        for path in pathlib.Path(base).glob(f"{CGROUP_PREFIX}{grader_pid}-{sandbox_pid}"):
             try:
                 for pid in (path / "cgroup.procs").read_text().split():
                     os.kill(int(pid), 9)
