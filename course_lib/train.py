@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pathlib
 import shlex
 import sys
 
 from course_lib.core.checkpoints import ROOT
-from course_lib.core.device import seed_everything
-from course_lib.core.profiles import PROFILES, profile, settings
+from course_lib.core.checks import check_seed
+from course_lib.core.device import get_device, seed_everything
+from course_lib.core.profiles import PROFILES, check_settings, profile, settings
 
 # task name -> "module:function". The function trains, evaluates on the test split, saves its checkpoints
 # (with the metrics it measured) under out_dir, and returns their paths.
@@ -72,6 +74,29 @@ def resolve(task: str):
     return getattr(module, func_name)
 
 
+def check_arguments(task: str, train, cfg: dict, seed: int, out: pathlib.Path) -> None:
+    """Everything that can be checked before training, so that a run is never lost to a bad argument found after
+    it: the seed, the settings (``check_settings``, then the task module's own ``check_config`` if it has one),
+    ``COURSE_DEVICE``, and ``--out`` (a folder this user can write; created here)."""
+    try:
+        check_seed(seed, "--seed")
+        check_settings(PROFILE_ROW.get(task, task), cfg)
+        own = getattr(sys.modules.get(getattr(train, "__module__", ""), None), "check_config", None)
+        if callable(own):
+            own(cfg)
+        get_device()
+    except (TypeError, ValueError) as err:
+        raise SystemExit(f"python -m course_lib.train {task}: {err}") from None
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"--out {out} is a file; give a folder for the checkpoints")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SystemExit(f"--out {out} cannot be created ({err.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise SystemExit(f"--out {out} is not writable by this user")
+
+
 def main(argv: list[str] | None = None) -> list[pathlib.Path]:
     parser = argparse.ArgumentParser(prog="python -m course_lib.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("task", help=f"one of {sorted(TASKS)}")
@@ -82,7 +107,10 @@ def main(argv: list[str] | None = None) -> list[pathlib.Path]:
     parser.add_argument("--out", type=pathlib.Path, default=ROOT, help=f"default: {ROOT}")
     args = parser.parse_args(argv)
     train = resolve(args.task)
-    prof = args.profile or profile()
+    try:
+        prof = args.profile or profile()
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     cfg = settings(PROFILE_ROW.get(args.task, args.task), prof)
     words = [args.task, "--profile", prof, "--seed", str(args.seed)]
     for item in args.overrides:
@@ -90,6 +118,7 @@ def main(argv: list[str] | None = None) -> list[pathlib.Path]:
         cfg[key] = value
         words += ["--set", f"{key}={value}"]
     command = "python -m course_lib.train " + " ".join(shlex.quote(a) for a in words)
+    check_arguments(args.task, train, cfg, args.seed, args.out)
     seed_everything(args.seed)
     paths = train(cfg=cfg, profile=prof, seed=args.seed, out_dir=args.out, command=command)
     for p in paths:

@@ -126,6 +126,29 @@ def _truncated_png():
     return buf.getvalue()[:120]
 
 
+def _cli(tmp, *argv, env=None):
+    """``python -m course_lib.train`` in process, with the training loop replaced by an alarm: every row must be
+    refused before any training starts."""
+    import course_lib.depth.tasks as depth_tasks
+    import course_lib.restoration.tasks as restoration_tasks
+    import course_lib.train as train
+
+    def started(*args, **kwargs):
+        raise AssertionError("training started before the arguments were checked")
+
+    saved = depth_tasks.fit, restoration_tasks.fit
+    depth_tasks.fit = restoration_tasks.fit = started
+    argv = [*argv, "--set", "n_train=4", "--set", "n_test=2"] if argv[0] == "depth" else list(argv)
+    if "--out" not in argv:
+        argv += ["--out", str(tmp / "out")]
+    try:
+        if env:
+            return _with_env(*env, lambda: train.main(argv))
+        return train.main(argv)
+    finally:
+        depth_tasks.fit, restoration_tasks.fit = saved
+
+
 def _saved_without_task(tmp_path):
     path = save_checkpoint(tmp_path / "m.pt", nn.Linear(1, 1), task="t", command="c", profile="fast", seed=0,
                            metrics={})
@@ -213,6 +236,33 @@ ROWS = [
      ValueError, r"device='cuda:99' but (no CUDA GPU|this machine has)"),
     ("load_checkpoint/bad-map-location", lambda tmp: load_checkpoint(tmp / "x.pt", map_location="gpu7"), ValueError,
      r"map_location must name a device .* but found 'gpu7'"),
+    # ---- the train CLI checks its arguments before it trains
+    ("train/models-empty", lambda tmp: _cli(tmp, "restoration", "--set", "models="), SystemExit,
+     r"models must be a comma-separated list of names .* without empty entries, but found ''"),
+    ("train/models-repeated", lambda tmp: _cli(tmp, "restoration", "--set", "models=mlp,mlp"), SystemExit,
+     r"models must not name an entry twice, but found 'mlp,mlp'"),
+    ("train/sigma-1e300", lambda tmp: _cli(tmp, "restoration", "--set", "sigma=1e300"), SystemExit,
+     r"sigma must be in \[0, 255\], but found 1e\+300"),
+    ("train/eval-crop-beyond-photos", lambda tmp: _cli(tmp, "restoration", "--set", "eval_crop=1000"), SystemExit,
+     r"eval_crop must be in \[1, 300\], but found 1000"),
+    ("train/epochs-0", lambda tmp: _cli(tmp, "depth", "--set", "epochs=0"), SystemExit,
+     r"epochs must be an int ≥ 1, but found 0"),
+    ("train/lr-nan", lambda tmp: _cli(tmp, "depth", "--set", "lr=nan"), SystemExit,
+     r"lr must be a finite number > 0, but found nan"),
+    ("train/depth-lam-2", lambda tmp: _cli(tmp, "depth", "--set", "lam=2"), SystemExit,
+     r"lam must be a finite number in \[0, 1\] .*, but found 2.0"),
+    ("train/depth-size-48", lambda tmp: _cli(tmp, "depth", "--set", "size=48"), SystemExit,
+     r"size must be a multiple of 32 .*, but found 48"),
+    ("train/depth-variants-empty", lambda tmp: _cli(tmp, "depth", "--set", "variants=,"), SystemExit,
+     r"variants must be a comma-separated list of names"),
+    ("train/negative-seed", lambda tmp: _cli(tmp, "depth", "--seed", "-1"), SystemExit,
+     r"--seed must be an int ≥ 0, but found -1"),
+    ("train/out-is-a-file", lambda tmp: _cli(tmp, "depth", "--out", str((tmp / "f", (tmp / "f").write_text("x"))[0])),
+     SystemExit, r"--out .*/f is a file; give a folder for the checkpoints"),
+    ("train/out-not-creatable", lambda tmp: _cli(tmp, "depth", "--out", "/proc/course-out"), SystemExit,
+     r"--out /proc/course-out cannot be created"),
+    ("train/course-device-cpu-abc", lambda tmp: _cli(tmp, "depth", env=("COURSE_DEVICE", "cpu:abc")), SystemExit,
+     r"COURSE_DEVICE must name a device .* but found 'cpu:abc'"),
     # ---- pose
     ("heatmap_argmax/nan", lambda tmp: pose.heatmap_argmax(nan_at((1, 2, 4, 4), (0, 1, 2, 3))), ValueError,
      r"heatmaps must be finite; it contains 1 NaN or inf values \(first at index \(0, 1, 2, 3\)\)"),

@@ -1,11 +1,13 @@
 import random
+import re
 
 import numpy as np
 import pytest
 import torch
 
 import course_lib
-from course_lib.core import profiles
+from course_lib.core import profiles, resolve_device
+from course_lib.core.profiles import check_settings
 
 
 def test_profile_reads_environment(monkeypatch):
@@ -38,6 +40,32 @@ def test_settings_returns_a_copy():
     row = course_lib.settings("welcome", "fast")
     row["epochs"] = 999
     assert course_lib.settings("welcome", "fast")["epochs"] != 999
+
+
+def test_every_shipped_row_passes_its_own_checks():
+    for task, rows in course_lib.core.TABLE.items():
+        for name, row in rows.items():
+            assert check_settings(task, dict(row)) == row, (task, name)
+
+
+def test_settings_checks_name_the_key_and_allow_zero_only_where_a_profile_uses_it():
+    row = course_lib.settings("pose", "fast")
+    check_settings("pose", {**row, "spatial_n": 0})  # the full profile's 0 = "all images"
+    with pytest.raises(ValueError, match=r"epochs must be an int ≥ 1, but found 0"):
+        check_settings("pose", {**row, "epochs": 0})
+    with pytest.raises(ValueError, match=r"graph must not be empty \(e.g. 'tree'\)"):
+        check_settings("pose", {**row, "graph": " "})
+    with pytest.raises(ValueError, match=r"unknown task \['pose'\]"):
+        course_lib.settings(["pose"])
+
+
+def test_device_names_are_checked_before_torch_sees_them(monkeypatch):
+    assert resolve_device("cpu:0") == torch.device("cpu:0") and resolve_device(" CPU ") == torch.device("cpu")
+    for bad in ("cpu:abc", "cuda:", "cpu:-1", "cpu:1:2", "gpu"):
+        with pytest.raises(ValueError, match=rf"device must name a device .* but found '{re.escape(bad)}'"):
+            resolve_device(bad)
+    with pytest.raises(TypeError, match=r"device must be a device name such as 'cpu'"):
+        resolve_device(0)
 
 
 def test_unknown_task_lists_tasks():

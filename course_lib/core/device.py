@@ -30,8 +30,8 @@ def resolve_device(value, name: str = "device") -> torch.device:
         device = value
     elif isinstance(value, str):
         text = value.strip().lower()
-        kind, _, index = text.partition(":")
-        if kind not in _DEVICES or (index and not index.isdigit()) or text.count(":") > 1:
+        kind, sep, index = text.partition(":")
+        if kind not in _DEVICES or (sep and not index.isdigit()):
             raise ValueError(f"{name} must name a device (one of {_DEVICES}, with an optional index ≥ 0 such as "
                              f"'cuda:0'), but found {value!r}")
         device = torch.device(text)

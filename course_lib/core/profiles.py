@@ -86,6 +86,64 @@ TABLE: dict[str, dict[str, dict]] = {
 }
 
 
+# Ranges of settings whose meaning bounds them (inclusive), beyond the rules every row follows (see
+# check_settings). Noise σ is in 0-255 units; eval_crop is a centre crop of every test photo, the smallest of which
+# (chelsea) is 300 pixels high.
+LIMITS: dict[str, dict[str, tuple[float, float]]] = {
+    "restoration": {"sigma": (0.0, 255.0), "sigma_max": (0.0, 255.0), "eval_crop": (1, 300)},
+    "localization": {"p": (0.0, 0.99), "drop_p": (0.0, 0.99)},
+    "colorization": {"lam": (0.0, 1.0), "T": (0.01, 1.0)},
+}
+
+
+def check_settings(task: str, cfg: dict) -> dict:
+    """Check a settings row (e.g. after ``--set`` overrides) before anything trains; return it.
+
+    Rules for every row: an int setting is ≥ 1, or ≥ 0 where a profile uses 0 (e.g. ``spatial_n`` = 0, "all");
+    a float is finite and ≥ 0, and a learning rate (``lr``, ``*_lr``) > 0; a str that names a comma-separated
+    list in the table (``models``, ``variants``) is a non-empty list without repeats, and a str that is never
+    empty in the table stays non-empty. ``LIMITS`` adds ranges for the settings whose meaning bounds them. A
+    topic's own rules (e.g. ``course_lib.depth.tasks.check_config``) come on top.
+
+    >>> check_settings("depth", settings("depth", "fast"))["epochs"]
+    2
+
+    Lecture: 00_welcome
+    """
+    import math
+
+    if not isinstance(task, str) or task not in TABLE:
+        raise ValueError(f"unknown task {task!r}; permitted tasks are {sorted(TABLE)}")
+    rows = TABLE[task].values()
+    for key, value in cfg.items():
+        defaults = [row[key] for row in rows if key in row]
+        if not defaults or isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            low = 0 if 0 in defaults else 1
+            if value < low:
+                raise ValueError(f"{key} must be an int ≥ {low}, but found {value}")
+        elif isinstance(value, float):
+            positive = key == "lr" or key.endswith("_lr")
+            if not math.isfinite(value) or value < 0 or (positive and value == 0):
+                raise ValueError(f"{key} must be a finite number {'> 0' if positive else '≥ 0'}, but found {value}")
+        elif isinstance(value, str):
+            if any("," in d for d in defaults):
+                names = [v.strip() for v in value.split(",")]
+                if not all(names):
+                    raise ValueError(f"{key} must be a comma-separated list of names (e.g. {defaults[0]!r}) "
+                                     f"without empty entries, but found {value!r}")
+                if len(set(names)) != len(names):
+                    raise ValueError(f"{key} must not name an entry twice, but found {value!r}")
+            elif all(defaults) and not value.strip():
+                raise ValueError(f"{key} must not be empty (e.g. {defaults[0]!r})")
+        if key in LIMITS.get(task, {}) and isinstance(value, (int, float)):
+            lo, hi = LIMITS[task][key]
+            if not lo <= value <= hi:
+                raise ValueError(f"{key} must be in [{lo:g}, {hi:g}], but found {value}")
+    return cfg
+
+
 def profile() -> str:
     """Return the active profile, ``"fast"`` or ``"full"``.
 
@@ -109,7 +167,7 @@ def settings(task: str, profile_name: str | None = None) -> dict:
 
     Lecture: 00_welcome
     """
-    if task not in TABLE:
+    if not isinstance(task, str) or task not in TABLE:
         raise ValueError(f"unknown task {task!r}; permitted tasks are {sorted(TABLE)}")
     name = profile() if profile_name is None else profile_name
     if name not in PROFILES:
