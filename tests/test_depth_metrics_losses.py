@@ -216,3 +216,24 @@ def test_losses_clear_errors():
     with pytest.raises(ValueError, match="disagree"):
         labels_loss(torch.zeros(1, 4, 2, 2), torch.zeros(1, 3, 2, dtype=torch.long))
     assert float(labels_loss(torch.zeros(1, 4, 1, 2), torch.tensor([[[255, 1]]]))) == pytest.approx(math.log(4))
+
+
+def test_labels_loss_takes_any_integer_labels_and_counts_only_labelled_pixels():
+    logits = torch.randn(2, 4, 3, 3, generator=torch.Generator().manual_seed(0))
+    labels = torch.randint(0, 4, (2, 3, 3), generator=torch.Generator().manual_seed(1))
+    labels[0, 0] = 255
+    want = torch.nn.functional.cross_entropy(logits, labels, ignore_index=255)
+    torch.testing.assert_close(labels_loss(logits, labels.to(torch.int32)), want)  # int32 was a torch error
+    torch.testing.assert_close(labels_loss(logits, labels), want)
+
+
+def test_zero_normals_are_accepted_where_masked_out():
+    up = torch.zeros(1, 3, 2, 2)
+    up[:, 2] = 1
+    gt = up.clone()
+    gt[0, :, 0, 0] = 0  # no normal measured there
+    mask = torch.ones(1, 1, 2, 2, dtype=torch.bool)
+    mask[0, 0, 0, 0] = False
+    assert float(per_image_normal_mean(up, gt, mask)[0]) == 0.0
+    assert float(normals_loss(up, gt, mask)) == pytest.approx(-1.0)
+    assert normal_metrics(up, gt, mask)["mean"] == 0.0

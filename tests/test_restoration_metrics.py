@@ -84,3 +84,14 @@ def test_metrics_run_on_the_default_device():
     x = torch.rand(1, 1, 16, 16, device=d)
     assert np.isfinite(float(psnr(x, x * 0.9)))
     assert float(ssim(x, x)) == pytest.approx(1.0)
+
+
+def test_psnr_accepts_unclipped_noisy_images_but_not_a_wrong_unit():
+    clean = torch.full((1, 1, 4, 4), 0.5)
+    noisy = clean + torch.tensor([1.2, -0.9, 0.0, 0.1]).repeat(4).view(1, 1, 4, 4)  # σ = 50 overshoots [0, 1]
+    mse = float(((noisy - clean) ** 2).mean())
+    assert float(psnr(noisy, clean)) == pytest.approx(10 * math.log10(1 / mse))
+    eight = (clean * 255).to(torch.uint8)
+    assert float(psnr(eight, eight + 5, data_range=255)) == pytest.approx(10 * math.log10(255**2 / 25))
+    with pytest.raises(ValueError, match=r"so data_range must be 255"):
+        ssim(torch.zeros(1, 1, 16, 16, dtype=torch.uint8), torch.zeros(1, 1, 16, 16, dtype=torch.uint8))
