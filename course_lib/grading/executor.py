@@ -25,7 +25,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Enum, Integer
 
-from course_lib.core.notebooks import poll_in_slices
+from course_lib.core.notebooks import poll_in_slices, recheck_after_send
 
 from .sandbox import CONN_PREFIX, STOPPED
 
@@ -59,6 +59,8 @@ class BoundedExecute(Execute):
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
+        # issue 23: a widget cell's own shell sends could hide the cell's reply for a whole cell timeout
+        recheck_after_send(kc)
         poll_in_slices(kc)
         return kc
 
