@@ -182,6 +182,7 @@ def run(path: pathlib.Path, client: str) -> dict:
 
 
 def report(rows: list[dict], busy: int | str, name: str = OUT, note: str = "") -> None:
+    note = f"{note.strip()}\n\n" if note.strip() else ""
     summary = {}
     for key in dict.fromkeys(_key(r) for r in rows):
         mine = [r for r in rows if _key(r) == key]
@@ -191,7 +192,9 @@ def report(rows: list[dict], busy: int | str, name: str = OUT, note: str = "") -
                         "max_largest_gap_s": max(r["largest_gap_s"] for r in mine),
                         "worst_gap_where": max(mine, key=lambda r: r["largest_gap_s"])["largest_gap"],
                         "over_goal": sum(r["outside_s"] > GOAL_S for r in mine),
-                        "late_replies": sum(_late(r) for r in mine)}
+                        "late_replies": sum(_late(r) for r in mine),
+                        "max_before_cell_s": max((c.get("before_s", 0.0) for r in mine for c in r["cells"]), default=0),
+                        "max_after_cell_s": max((c.get("after_s", 0.0) for r in mine for c in r["cells"]), default=0)}
     head = ("| # | notebook | client | load | total s | in cells s | outside s | largest gap s | where | "
             "late replies | kernel start s | stop s | error |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     table = head + "\n".join(
@@ -201,7 +204,9 @@ def report(rows: list[dict], busy: int | str, name: str = OUT, note: str = "") -
     lines = "\n".join(f"- **{k}**: {s['runs']} runs, {s['failed']} failed; most time outside cells "
                       f"{s['max_outside_s']:.1f} s ({s['worst_run']}); largest single gap {s['max_largest_gap_s']:.1f}"
                       f" s ({s['worst_gap_where']}); runs over {GOAL_S:.0f} s outside: {s['over_goal']}; replies "
-                      f"received {LATE_S} s or more after they were sent: {s['late_replies']}"
+                      f"received {LATE_S} s or more after they were sent: {s['late_replies']}; longest request sent "
+                      f"-> kernel busy {s['max_before_cell_s']:.2f} s, reply sent -> received "
+                      f"{s['max_after_cell_s']:.2f} s"
                       for k, s in summary.items())
     write_results(name, {"profile": "fast", "busy_processes": busy, "cell_timeout_s": TIMEOUT,
                          "goal_outside_s": GOAL_S, "summary": summary, "runs": rows},
