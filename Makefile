@@ -64,5 +64,5 @@ train: $(STAMP)
 	$(BIN)/python -m course_lib.train $(TASK)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis autograded feedback grades.csv gradebook.db
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis autograded feedback grades.csv gradebook.db .grading
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
