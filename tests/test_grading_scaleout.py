@@ -5,7 +5,8 @@ PostgreSQL, compared with a serial run: tests/test_grading.py.)"""
 import pytest
 from nbtools import free_port
 
-from course_lib.core import grading, scaleout
+from course_lib.grading import driver as grading
+from course_lib.grading import scaleout
 
 
 def _main_error(argv, capsys) -> str:
