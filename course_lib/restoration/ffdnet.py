@@ -160,13 +160,12 @@ def ffdnet_denoise(model: FFDNet, y: torch.Tensor, sigma, *, tile: int | None = 
     check_tensor(y, "y", dims="N C H W", dtype="float", finite=True)
     device = next(model.parameters()).device
     model.eval()
-    levels = sigma if isinstance(sigma, torch.Tensor) else torch.full((y.shape[0],), _check_sigma(sigma))
-    out = []
-    for n in range(y.shape[0]):  # one image at a time: the tiles bound the memory
-        s = levels[n:n + 1].to(device, y.dtype)
+    N = y.shape[0]
+    levels = sigma if isinstance(sigma, torch.Tensor) else torch.full((N,), _check_sigma(sigma))
+    check_tensor(levels, "sigma", shape=(N,), dtype="float", min_value=0.0)
+    levels = levels.to(device, y.dtype)  # (N,): one σ per image; tiles cut H and W, never the batch
 
-        def run(t, s=s):
-            return model(t.to(device), s).clamp(0, 1).to(y.device)
+    def run(t):
+        return model(t.to(device), levels).clamp(0, 1).to(y.device)
 
-        out.append(run_tiled(run, y[n:n + 1], tile=tile, **margin_of(model)))
-    return torch.cat(out)
+    return run_tiled(run, y, tile=tile, **margin_of(model))
