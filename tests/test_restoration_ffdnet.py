@@ -170,3 +170,17 @@ def test_nonblind_net_starts_as_richardson_lucy_and_checks_its_kernels():
         net(y, torch.ones(3, 5, 5) / 25)
     with pytest.raises(ValueError, match="padding must be one of"):
         richardson_lucy(y, k, padding="circular")
+
+
+def test_train_command_checks_models_and_snapshots_before_training():
+    from course_lib.core import settings
+    from course_lib.restoration.tasks import check_config, snapshot_steps
+
+    cfg = {**settings("restoration", "fast"), "models": "budget", "n_patches": 64, "batch_size": 16, "epochs": 4,
+           "snapshots": "4,16"}
+    assert snapshot_steps(cfg) == [4, 16]
+    check_config(cfg)
+    with pytest.raises(ValueError, match="multiples of the 4 steps per epoch, up to 16 steps; got '5'"):
+        check_config({**cfg, "snapshots": "5"})
+    with pytest.raises(ValueError, match="models must be one of .*but found 'nope'"):
+        check_config({**cfg, "models": "dncnn25,nope"})

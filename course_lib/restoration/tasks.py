@@ -215,6 +215,16 @@ def budget_steps() -> list[int]:
     return sorted(int(p.stem.rsplit("-", 1)[1]) for p in checkpoint_path("x").parent.glob("restoration-budget-*.pt"))
 
 
+def check_config(cfg: dict) -> None:
+    """Checked by ``python -m course_lib.train restoration`` before any training: every name in ``models`` is one
+    of ``KINDS``, and the budget run's ``snapshots`` fit its epochs (:func:`snapshot_steps`). Lecture: 06_restoration"""
+    kinds = [k.strip() for k in str(cfg["models"]).split(",") if k.strip()]
+    for k in kinds:
+        check_choice(k, "models", KINDS)
+    if "budget" in kinds:
+        snapshot_steps(cfg)
+
+
 def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,
                       command: str) -> list[pathlib.Path]:
     """``python -m course_lib.train restoration``: train the models named in ``cfg["models"]`` (comma-separated
