@@ -52,6 +52,18 @@ class StudentError(AssertionError):
     """The student's function raised, hung, or answered with something the channel does not carry."""
 
 
+def expect_close(got, want, why: str, **tolerance) -> None:
+    """``torch.testing.assert_close`` (shape and dtype checked) of a tensor the student returned against the
+    checker's own, with the case in the message; a check's one way to compare tensors."""
+    import torch  # noqa: PLC0415 (the grader has it; this module's channel code does not need it)
+
+    assert type(got) is torch.Tensor, f"{why}: expected a tensor, got {type(got).__name__}"
+    try:
+        torch.testing.assert_close(got, want, **tolerance)
+    except AssertionError as exc:
+        raise AssertionError(f"{why}: {exc}") from None
+
+
 class Source:
     """A small function the check writes as source (``Source("lambda y: 0.3 * y")``), built on the student's side:
     the channel carries no code objects. It runs there, so a check may only use it as an *input*."""

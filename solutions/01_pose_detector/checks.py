@@ -9,6 +9,7 @@ import math
 
 import torch
 
+from course_lib.grading.checker import expect_close as _close
 from course_lib.pose import JOINTS
 from course_lib.pose.data import gaussian_heatmaps
 from course_lib.pose.metrics import detection_rate, heatmap_argmax
@@ -18,15 +19,6 @@ REFERENCES = {
     "test_argmax": "course_lib.pose.metrics:heatmap_argmax",
     "test_detection_rate": "course_lib.pose.metrics:detection_rate",
 }
-
-
-def _close(got, want, why, **tolerance):
-    """``assert_close`` (shape and dtype checked) on a tensor the student returned, with the case in the message."""
-    assert type(got) is torch.Tensor, f"{why}: expected a tensor, got {type(got).__name__}"
-    try:
-        torch.testing.assert_close(got, want, **tolerance)
-    except AssertionError as exc:
-        raise AssertionError(f"{why}: {exc}") from None
 
 
 def check_heatmap_target(student):

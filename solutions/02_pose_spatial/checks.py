@@ -9,6 +9,7 @@ never defines it).
 
 import torch
 
+from course_lib.grading.checker import expect_close as _close
 from course_lib.pose.bp import bp_message
 from course_lib.pose.convbp import chain_star_edges, conv_message, offset_potentials, star_belief, star_marginals
 from course_lib.pose.data import gaussian_heatmaps
@@ -18,15 +19,6 @@ REFERENCES = {
     "test_star_belief": "course_lib.pose.convbp:star_belief",
     "test_conv_message": "course_lib.pose.convbp:conv_message",
 }
-
-
-def _close(got, want, why, **tolerance):
-    """``assert_close`` (shape and dtype checked) on a tensor the student returned, with the case in the message."""
-    assert type(got) is torch.Tensor, f"{why}: expected a tensor, got {type(got).__name__}"
-    try:
-        torch.testing.assert_close(got, want, **tolerance)
-    except AssertionError as exc:
-        raise AssertionError(f"{why}: {exc}") from None
 
 
 def check_bp_message(student):

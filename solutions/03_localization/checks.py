@@ -10,6 +10,7 @@ are the grader's own course_lib, withheld on the student's side while this lectu
 import torch
 
 from course_lib.grading.checker import Source
+from course_lib.grading.checker import expect_close as _close
 from course_lib.pose.cascade import cascade_loss, crop_to_image, image_to_crop
 
 REFERENCES = {
@@ -17,15 +18,6 @@ REFERENCES = {
     "test_crop_to_image": "course_lib.pose.cascade:crop_to_image",
     "test_cascade_loss": "course_lib.pose.cascade:cascade_loss",
 }
-
-
-def _close(got, want, why, **tolerance):
-    """``assert_close`` (shape and dtype checked) on a tensor the student returned, with the case in the message."""
-    assert type(got) is torch.Tensor, f"{why}: expected a tensor, got {type(got).__name__}"
-    try:
-        torch.testing.assert_close(got, want, **tolerance)
-    except AssertionError as exc:
-        raise AssertionError(f"{why}: {exc}") from None
 
 
 def _generator(seed):

@@ -10,6 +10,7 @@ import math
 import torch
 
 from course_lib.core.confusion import confusion_matrix, mean_iou
+from course_lib.grading.checker import expect_close as _close
 from course_lib.segmentation.fcn import fuse_skip
 from course_lib.segmentation.upsample import bilinear_kernel
 
@@ -22,15 +23,6 @@ REFERENCES = {
     "test_confusion_matrix, loop": "course_lib.core.confusion:confusion_matrix_loop",
     "test_mean_iou": "course_lib.core.confusion:mean_iou",
 }
-
-
-def _close(got, want, why, **tolerance):
-    """``assert_close`` (shape and dtype checked) on a tensor the student returned, with the case in the message."""
-    assert type(got) is torch.Tensor, f"{why}: expected a tensor, got {type(got).__name__}"
-    try:
-        torch.testing.assert_close(got, want, **tolerance)
-    except AssertionError as exc:
-        raise AssertionError(f"{why}: {exc}") from None
 
 
 def check_bilinear_kernel(student):

@@ -13,6 +13,7 @@ import torch
 from course_lib.depth.exercises import delta_accuracy, si_loss_without_gradient_term
 from course_lib.depth.losses import scale_invariant_loss
 from course_lib.depth.metrics import angular_error, depth_metrics
+from course_lib.grading.checker import expect_close as _close
 
 # Several references per test cell: the keys beyond the grade_id only name them (the checker withholds the values).
 REFERENCES = {
@@ -24,15 +25,6 @@ REFERENCES = {
     "test_angle, library": "course_lib.depth.metrics:angular_error",
 }
 PARALLEL_DEG = 1e-4  # a normal's angle with itself: 0 up to rounding (float32 acos of a rounded cosine is 0.02-0.04°)
-
-
-def _close(got, want, why, **tolerance):
-    """``assert_close`` (shape and dtype checked) on a tensor the student returned, with the case in the message."""
-    assert type(got) is torch.Tensor, f"{why}: expected a tensor, got {type(got).__name__}"
-    try:
-        torch.testing.assert_close(got, want, **tolerance)
-    except AssertionError as exc:
-        raise AssertionError(f"{why}: {exc}") from None
 
 
 def _scalar(got, why):

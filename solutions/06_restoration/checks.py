@@ -19,6 +19,7 @@ Decided here (issue 22):
 import torch
 
 from course_lib.grading.checker import Source, StudentError
+from course_lib.grading.checker import expect_close as _close
 from course_lib.restoration.corruptions import add_gaussian_noise, gaussian_kernel
 from course_lib.restoration.dncnn import residual_loss
 from course_lib.restoration.metrics import psnr
@@ -32,15 +33,6 @@ REFERENCES = {
     "test_residual_loss": "course_lib.restoration.dncnn:residual_loss",
     "test_gaussian_kernel": "course_lib.restoration.corruptions:gaussian_kernel",
 }
-
-
-def _close(got, want, why, **tolerance):
-    """``assert_close`` (shape and dtype checked) on a tensor the student returned, with the case in the message."""
-    assert type(got) is torch.Tensor, f"{why}: expected a tensor, got {type(got).__name__}"
-    try:
-        torch.testing.assert_close(got, want, **tolerance)
-    except AssertionError as exc:
-        raise AssertionError(f"{why}: {exc}") from None
 
 
 def check_psnr(student):

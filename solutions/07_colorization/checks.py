@@ -15,6 +15,7 @@ from course_lib.colorization.decode import annealed_mean
 from course_lib.colorization.encoding import soft_encode
 from course_lib.colorization.lab import rgb_to_lab
 from course_lib.colorization.rebalance import rebalance_weights
+from course_lib.grading.checker import expect_close as _close
 
 # Several references per test cell: the keys beyond the grade_id only name them (the checker withholds the values).
 REFERENCES = {
@@ -24,15 +25,6 @@ REFERENCES = {
     "test_annealed_mean": "course_lib.colorization.decode:annealed_mean",
     "test_annealed_mean, direct": "course_lib.colorization.decode:annealed_mean_direct",
 }
-
-
-def _close(got, want, why, **tolerance):
-    """``assert_close`` (shape and dtype checked) on a tensor the student returned, with the case in the message."""
-    assert type(got) is torch.Tensor, f"{why}: expected a tensor, got {type(got).__name__}"
-    try:
-        torch.testing.assert_close(got, want, **tolerance)
-    except AssertionError as exc:
-        raise AssertionError(f"{why}: {exc}") from None
 
 
 def check_soft_encode(student):
