@@ -24,35 +24,15 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass
+
+from .sandbox import Limits
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
 
-@dataclass(frozen=True)
-class IntakeLimits:
-    """Caps on one submission; ``COURSE_GRADE_MAX_FILE_MB``, ``..._SUBMISSION_MB``, ``..._FILES`` override them."""
-
-    max_file_mb: float = 20
-    max_submission_mb: float = 50
-    max_files: int = 50
-
-    @classmethod
-    def from_env(cls, environ=None) -> IntakeLimits:
-        environ = os.environ if environ is None else environ
-        values = {}
-        for name, key in (("max_file_mb", "MAX_FILE_MB"), ("max_submission_mb", "MAX_SUBMISSION_MB"),
-                          ("max_files", "MAX_FILES")):
-            raw = environ.get(f"COURSE_GRADE_{key}")
-            if raw is None:
-                continue
-            try:
-                values[name] = type(getattr(cls, name))(raw)
-            except ValueError:
-                raise ValueError(f"COURSE_GRADE_{key} must be a number; got {raw!r}") from None
-            if values[name] <= 0:
-                raise ValueError(f"COURSE_GRADE_{key} must be positive; got {raw!r}")
-        return cls(**values)
+# The caps on a submission (max_file_mb, max_submission_mb, max_files; COURSE_GRADE_MAX_FILE_MB, ... override them)
+# are fields of the grading limits, read from the environment in one place.
+IntakeLimits = Limits
 
 
 def good_name(name: str) -> bool:

@@ -77,9 +77,10 @@ WARNING = ("\n" + "!" * 100 + "\n!!  GRADING IS NOT ISOLATED: {why}.\n!!  Studen
 @dataclass(frozen=True)
 class Limits:
     """Per-submission limits. ``notebook_s``: wall time for the whole notebook (s); ``cell_s``: per cell (s);
-    ``memory_mb``: address space of the kernel (MiB); ``nproc``: processes and threads; ``file_mb``: largest
-    file the kernel may write (MiB); ``tmp_mb``: size of its private ``/tmp`` (MiB). Each can be overridden by
-    ``COURSE_GRADE_<NAME>`` in the environment."""
+    ``memory_mb``: the submission's memory (its cgroup) and each process's address space (MiB); ``nproc``:
+    processes and threads; ``file_mb``: largest file the kernel may write (MiB); ``tmp_mb``: size of its private
+    ``/tmp`` and of its working folder (MiB); ``max_file_mb``, ``max_submission_mb``, ``max_files``: what intake
+    accepts of one submission. Each can be overridden by ``COURSE_GRADE_<NAME>`` in the environment."""
 
     notebook_s: int = 1800
     cell_s: int = 900
@@ -87,6 +88,10 @@ class Limits:
     nproc: int = 256
     file_mb: int = 1024
     tmp_mb: int = 1024
+    # intake (course_lib.grading.intake): caps on what a submission may hold, checked before any code runs
+    max_file_mb: int = 20
+    max_submission_mb: int = 50
+    max_files: int = 50
 
     @classmethod
     def from_env(cls, environ=None) -> Limits:
