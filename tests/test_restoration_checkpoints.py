@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from course_lib.core import checkpoint_path, load_checkpoint
-from course_lib.restoration import KINDS, baselines, budget_steps, corrupt_eval, eval_images, evaluate, load_model, psnr
+from course_lib.restoration import KINDS, SNAPSHOT_RUNS, baselines, budget_steps, corrupt_eval, eval_images, evaluate, load_model, psnr
 
 # The models shipped in checkpoints/ as restoration-<kind>.pt; the budget run ships restoration-budget-<steps>.pt.
-SHIPPED = tuple(k for k in KINDS if k != "budget")
+SHIPPED = tuple(k for k in KINDS if k not in SNAPSHOT_RUNS)
 
 
 def _meta(kind):

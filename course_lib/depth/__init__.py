@@ -39,6 +39,8 @@ from .rooms import (
     scale_room,
 )
 from .tasks import (
+    CONTROL_NAMES,
+    CONTROLS,
     VARIANT_NAMES,
     VARIANTS,
     baseline_predictions,
@@ -47,6 +49,7 @@ from .tasks import (
     evaluate_predictions,
     flip_batch,
     load_or_train,
+    matched_scale2_width,
     multitask_loss,
     predict,
     train_depth,
@@ -54,11 +57,11 @@ from .tasks import (
 )
 
 __all__ = [
-    "CLASSES", "DEPTH_KEYS", "IGNORE_INDEX", "MultiScaleNet", "NORMAL_KEYS", "NYU_4_FROM_13", "OUT_CHANNELS",
+    "CLASSES", "CONTROL_NAMES", "CONTROLS", "DEPTH_KEYS", "IGNORE_INDEX", "MultiScaleNet", "NORMAL_KEYS", "NYU_4_FROM_13", "OUT_CHANNELS",
     "SCALES", "SPLITS", "Scale1", "Scale2", "Scale3", "SyntheticRooms", "TASKS", "VARIANTS", "VARIANT_NAMES",
     "angular_error", "baseline_predictions", "bootstrap_difference", "build_model", "camera_rotation",
     "depth_metrics", "evaluate", "evaluate_predictions", "finish", "flip_batch", "label_metrics", "labels_loss",
-    "load_or_train", "multitask_loss", "near_discontinuity", "normal_metrics", "normals_loss", "num_params",
+    "load_or_train", "matched_scale2_width", "multitask_loss", "near_discontinuity", "normal_metrics", "normals_loss", "num_params",
     "nyu_depth_v2",
     "per_image_normal_mean", "per_image_si_log", "pixel_rays", "predict", "reference", "render_rooms",
     "room_seed_sequence", "sample_room", "scale_invariant_loss", "scale_room", "train_depth", "train_model",

@@ -43,10 +43,10 @@ SCALES = (1, 2, 3)
 MEAN_LOG_DEPTH = math.log(3.0)  # initial bias of the depth heads: rooms are a few metres deep
 
 
-def conv_bn(c_in: int, c_out: int, *, stride: int = 1) -> nn.Sequential:
-    """3×3 convolution, batch norm, ReLU; ``stride=2`` halves H and W."""
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out),
-                         nn.ReLU(inplace=True))
+def conv_bn(c_in: int, c_out: int, *, stride: int = 1, kernel: int = 3) -> nn.Sequential:
+    """``kernel``×``kernel`` convolution (3 by default), batch norm, ReLU; ``stride=2`` halves H and W."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
+                         nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 
 def _head(c_in: int, task: str) -> nn.Conv2d:
@@ -83,13 +83,21 @@ class Scale1(nn.Module):
 
 
 class Scale2(nn.Module):
-    """Mid scale: image features at 1/4 resolution (+ upsampled scale-1 features) → Tensor[B, out, H/4, W/4]."""
+    """Mid scale: image features at 1/4 resolution (+ upsampled scale-1 features) → Tensor[B, out, H/4, W/4].
 
-    def __init__(self, task: str, *, width: int, context: int):
+    Its window (receptive field) is 39×39 input pixels with ``kernel=3``; ``kernel=1`` makes the three body
+    convolutions 1×1 and shrinks it to 15×15 (two 3×3 stride-2 convolutions: 7 pixels; the 3×3 head at 1/4
+    resolution: + 8), the lecture's test of "scale 2 wins because it sees most of a small image".
+    """
+
+    def __init__(self, task: str, *, width: int, context: int, kernel: int = 3):
         super().__init__()
+        if kernel not in (1, 3):
+            raise ValueError(f"kernel must be 1 or 3, but found {kernel!r}")
         self.image = nn.Sequential(conv_bn(3, width, stride=2), conv_bn(width, 2 * width, stride=2))
-        self.body = nn.Sequential(conv_bn(2 * width + context, 2 * width), conv_bn(2 * width, 2 * width),
-                                  conv_bn(2 * width, 2 * width))
+        self.body = nn.Sequential(conv_bn(2 * width + context, 2 * width, kernel=kernel),
+                                  conv_bn(2 * width, 2 * width, kernel=kernel),
+                                  conv_bn(2 * width, 2 * width, kernel=kernel))
         self.head = _head(2 * width, task)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
@@ -138,6 +146,11 @@ class MultiScaleNet(nn.Module):
         Hidden units of scale 1's fully connected layer.
     coarse_features : int
         Channels of scale 1's coarse output (C1).
+    scale2_width : int, optional
+        Base width of scale 2 (it uses 2·scale2_width channels); default ``width``. A wider scale 2 alone matches
+        scale 1's parameter count (the lecture's parameter-matched control).
+    scale2_kernel : {3, 1}
+        Kernel of scale 2's body convolutions: 3 (a 39×39-pixel window) or 1 (15×15), see :class:`Scale2`.
 
     ``forward(x)`` takes Tensor[B, 3, H, W] (RGB in [0, 1]) and returns a dict with, for each task, at the input's
     resolution (the last scale's output, bilinearly upsampled): ``"depth"`` Tensor[B, 1, H, W] **log** depth
@@ -152,7 +165,7 @@ class MultiScaleNet(nn.Module):
 
     def __init__(self, tasks: tuple[str, ...] = TASKS, scales: tuple[int, ...] = SCALES, *,
                  image_size: tuple[int, int] = (48, 64), width: int = 16, fc_width: int = 256,
-                 coarse_features: int = 16):
+                 coarse_features: int = 16, scale2_width: int | None = None, scale2_kernel: int = 3):
         super().__init__()
         tasks, scales = tuple(tasks), tuple(sorted(set(scales)))
         if not tasks or any(t not in TASKS for t in tasks) or len(set(tasks)) != len(tasks):
@@ -162,13 +175,18 @@ class MultiScaleNet(nn.Module):
         if not (isinstance(image_size, (tuple, list)) and len(image_size) == 2
                 and all(isinstance(v, int) and not isinstance(v, bool) for v in image_size)):
             raise ValueError(f"image_size must be (H, W), two ints, but found {image_size!r}")
-        for value, name in ((width, "width"), (fc_width, "fc_width"), (coarse_features, "coarse_features")):
+        scale2_width = width if scale2_width is None else scale2_width
+        for value, name in ((width, "width"), (fc_width, "fc_width"), (coarse_features, "coarse_features"),
+                            (scale2_width, "scale2_width")):
             check_positive_int(value, name)
+        if scale2_kernel not in (1, 3):
+            raise ValueError(f"scale2_kernel must be 1 or 3, but found {scale2_kernel!r}")
         H, W = image_size
         if H % 8 or W % 8 or H < 16 or W < 16:
             raise ValueError(f"image_size must be (H, W), multiples of 8 and at least 16, but found {image_size}")
         self.tasks, self.scales, self.image_size = tasks, scales, (H, W)
         self.width, self.fc_width, self.coarse_features = width, fc_width, coarse_features
+        self.scale2_width, self.scale2_kernel = scale2_width, scale2_kernel
         if 1 in scales:
             self.scale1 = Scale1((H, W), width=width, fc_width=fc_width, out_features=coarse_features)
             self.scale1_heads = nn.ModuleDict({t: nn.Conv2d(coarse_features, OUT_CHANNELS[t], 1) for t in tasks})
@@ -176,13 +194,16 @@ class MultiScaleNet(nn.Module):
                 nn.init.constant_(self.scale1_heads["depth"].bias, MEAN_LOG_DEPTH)
         if 2 in scales:
             ctx = coarse_features if 1 in scales else 0
-            self.scale2 = nn.ModuleDict({t: Scale2(t, width=width, context=ctx) for t in tasks})
+            self.scale2 = nn.ModuleDict({t: Scale2(t, width=scale2_width, context=ctx, kernel=scale2_kernel)
+                                         for t in tasks})
         if 3 in scales:
             self.scale3 = nn.ModuleDict({t: Scale3(t, width=width, previous=len(scales) > 1) for t in tasks})
 
     def extra_repr(self) -> str:
         return (f"tasks={self.tasks}, scales={self.scales}, image_size={self.image_size}, width={self.width}, "
-                f"fc_width={self.fc_width}, coarse_features={self.coarse_features}")
+                f"fc_width={self.fc_width}, coarse_features={self.coarse_features}"
+                + (f", scale2_width={self.scale2_width}" if self.scale2_width != self.width else "")
+                + (f", scale2_kernel={self.scale2_kernel}" if self.scale2_kernel != 3 else ""))
 
     def forward(self, x: torch.Tensor, *, per_scale: bool = False) -> dict:
         check_model_input(x, "x", self, dims="B C H W", shape=(None, 3, *self.image_size), min_value=0.0, max_value=1.0)

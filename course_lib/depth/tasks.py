@@ -37,6 +37,7 @@ from course_lib.core import (
     fit,
     get_device,
     load_model,
+    num_params,
     resolve_device,
     round_to_half,
     save_checkpoint,
@@ -51,8 +52,48 @@ from .rooms import IGNORE_INDEX, SyntheticRooms
 VARIANTS = {"s1": (1,), "s2": (2,), "s12": (1, 2), "s123": (1, 2, 3)}
 VARIANT_NAMES = {"s1": "scale 1 only", "s2": "scale 2 only", "s12": "scales 1 + 2", "s123": "scales 1 + 2 + 3"}
 
+# Controls for the lecture's explanation of why "scale 2 only" beats "scale 1 only" on 64×48 rooms, each trained at
+# the ablation's budget: "s2small" shrinks scale 2's window from 39×39 to 15×15 pixels (1×1 body convolutions), so
+# it no longer sees most of the image; "s2wide" widens scale 2 alone until it has as many parameters as scale 1
+# alone (:func:`matched_scale2_width`), so that a parameter gap cannot explain the ranking.
+CONTROLS = {"s2small": (2,), "s2wide": (2,)}
+CONTROL_NAMES = {"s2small": "scale 2, 15×15 window", "s2wide": "scale 2, as many weights as scale 1"}
+
 
 MODEL_KEYS = ("size", "width", "fc_width", "coarse")
+
+
+def _scales(name: str) -> tuple[int, ...]:
+    return VARIANTS[name] if name in VARIANTS else CONTROLS[name]
+
+
+def matched_scale2_width(config: dict) -> int:
+    """The scale-2 base width at which a "scale 2 only" net has the parameter count closest to "scale 1 only"'s
+    for the settings ``config`` (689k against 101k at the fast profile's width 16: width 42 gives 679k).
+
+    Lecture: 05_depth"""
+    size = config["size"]
+    kwargs = {"image_size": (3 * size // 4, size), "width": config["width"], "fc_width": config["fc_width"],
+              "coarse_features": config["coarse"]}
+    target = num_params(MultiScaleNet(scales=(1,), **kwargs))
+    best, width = None, config["width"]
+    while True:
+        n = num_params(MultiScaleNet(scales=(2,), scale2_width=width, **kwargs))
+        if best is None or abs(n - target) < abs(best[1] - target):
+            best = (width, n)
+        if n >= target:
+            return best[0]
+        width += 1
+
+
+def variant_options(name: str, config: dict) -> dict:
+    """The ``MultiScaleNet`` keyword arguments beyond the scales for the variant or control ``name``."""
+    if name == "s2small":
+        return {"scale2_kernel": 1}
+    if name == "s2wide":
+        return {"scale2_width": matched_scale2_width(config)}
+    return {}
+
 TRAIN_KEYS = ("n_train", "n_test", "epochs", "batch_size", "lr", "lam", "w_normals", "w_labels")
 
 
@@ -88,7 +129,7 @@ def check_config(cfg: dict, *, training: bool = True) -> dict:
                 raise ValueError(f"variants must name at least one of {tuple(VARIANTS)}, comma-separated, but found "
                                  f"{cfg['variants']!r}")
             for v in names:
-                check_choice(v, "variants", tuple(VARIANTS))
+                check_choice(v, "variants", tuple(VARIANTS) + tuple(CONTROLS))
             if len(set(names)) != len(names):
                 raise ValueError(f"variants must not repeat a name, but found {cfg['variants']!r}")
     return cfg
@@ -132,25 +173,27 @@ def multitask_loss(model: MultiScaleNet, batch: dict, *, lam: float = 0.5, w_nor
     return loss
 
 
-def build_model(config: dict, scales: tuple[int, ...]) -> MultiScaleNet:
-    """A fresh ``MultiScaleNet`` for the settings ``config`` (a "depth" profile row) and ``scales``.
+def build_model(config: dict, scales: tuple[int, ...], **options) -> MultiScaleNet:
+    """A fresh ``MultiScaleNet`` for the settings ``config`` (a "depth" profile row) and ``scales``; ``options``
+    are further ``MultiScaleNet`` keywords (``scale2_width``, ``scale2_kernel``: see :func:`variant_options`).
 
     Lecture: 05_depth
     """
     check_config(config, training=False)
     size = config["size"]
     return MultiScaleNet(scales=tuple(scales), image_size=(3 * size // 4, size), width=config["width"],
-                         fc_width=config["fc_width"], coarse_features=config["coarse"])
+                         fc_width=config["fc_width"], coarse_features=config["coarse"], **options)
 
 
 def train_model(scales: tuple[int, ...], train_set: SyntheticRooms, *, cfg: dict, seed: int = 0,
-                device: torch.device | str = "cpu", **fit_kwargs) -> tuple[MultiScaleNet, dict]:
+                device: torch.device | str = "cpu", options: dict | None = None,
+                **fit_kwargs) -> tuple[MultiScaleNet, dict]:
     """Train one scale setting on ``train_set`` with ``cfg`` (epochs, batch_size, lr, lam, w_normals, w_labels);
     return ``(model, history)``. Same seed, same data order, same schedule for every setting (Adam; the learning
     rate drops 10× for the last quarter of the epochs). Lecture: 05_depth"""
     check_config(cfg)
     seed_everything(seed)
-    model = build_model(cfg, scales).to(device)
+    model = build_model(cfg, scales, **(options or {})).to(device)
     loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
 
@@ -251,7 +294,7 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
 
     Parameters
     ----------
-    name : {"depth-s1", "depth-s2", "depth-s12", "depth-s123"}
+    name : {"depth-s1", "depth-s2", "depth-s12", "depth-s123", "depth-s2small", "depth-s2wide"}
     cfg : dict
         The "depth" profile row, used only when the checkpoint is missing.
 
@@ -265,18 +308,21 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
 
     Lecture: 05_depth
     """
-    check_choice(name, "name", tuple(f"depth-{v}" for v in VARIANTS))
-    scales = VARIANTS[name.split("-")[1]]
+    check_choice(name, "name", tuple(f"depth-{v}" for v in (*VARIANTS, *CONTROLS)))
+    variant = name.split("-")[1]
+    scales = _scales(variant)
     device = resolve_device(device) if device is not None else get_device()
     path = checkpoint_path(name)
     if path.is_file():
-        model, meta = load_model(path, lambda config: build_model(config, scales), task=name, device=device)
+        model, meta = load_model(path, lambda config: build_model(config, scales, **variant_options(variant, config)),
+                                 task=name, device=device)
         info = {"source": "checkpoint", "config": meta["config"], "metrics": meta["metrics"],
                 "command": meta["command"], "seed": meta["seed"]}
         return model, info
     train_set = SyntheticRooms("train", cfg["n_train"], cfg["size"], seed)
     test_set = SyntheticRooms("test", cfg["n_test"], cfg["size"], seed)
-    model, history = train_model(scales, train_set, cfg=cfg, seed=seed, device=device, progress=progress)
+    model, history = train_model(scales, train_set, cfg=cfg, seed=seed, device=device, progress=progress,
+                                 options=variant_options(variant, cfg))
     info = {"source": "trained now", "config": dict(cfg), "metrics": evaluate(model, test_set), "command": None,
             "seed": seed}
     return model.eval(), info
@@ -284,7 +330,7 @@ def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device |
 
 def train_depth(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
     """``python -m course_lib.train depth``: train the variants named in ``cfg["variants"]`` (comma-separated
-    subset of ``VARIANTS``) at equal budget, evaluate them on the synthetic test split, and save
+    subset of ``VARIANTS`` and ``CONTROLS``) at equal budget, evaluate them on the synthetic test split, and save
     ``depth-<variant>.pt`` in ``out_dir``. Lecture: 05_depth"""
     check_config(cfg)
     device = get_device()
@@ -293,7 +339,8 @@ def train_depth(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, co
     test_set = SyntheticRooms("test", cfg["n_test"], cfg["size"], seed, device=device)
     paths = []
     for v in names:
-        model, history = train_model(VARIANTS[v], train_set, cfg=cfg, seed=seed, device=device, desc=v)
+        options = variant_options(v, cfg)
+        model, history = train_model(_scales(v), train_set, cfg=cfg, seed=seed, device=device, desc=v, options=options)
         model = round_to_half(model.cpu())
         metrics = evaluate(model, test_set)
         metrics["train_seconds"] = history["seconds"]
@@ -301,5 +348,5 @@ def train_depth(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, co
         print(f"depth-{v}: " + ", ".join(f"{k}={x:.4f}" for k, x in metrics.items()), flush=True)
         paths.append(save_checkpoint(pathlib.Path(out_dir) / f"depth-{v}.pt", model, task=f"depth-{v}",
                                      command=command, profile=profile, seed=seed, metrics=metrics, half=True,
-                                     config={**cfg, "scales": list(VARIANTS[v])}))
+                                     config={**cfg, "scales": list(_scales(v)), **options}))
     return paths

@@ -43,6 +43,7 @@ from .recipes import BLUR_NOISE, CONDITIONS, corrupt_eval, eval_kernel
 from .tasks import (
     EVAL_SIGMAS,
     KINDS,
+    SNAPSHOT_RUNS,
     budget_steps,
     build_model,
     eval_images,
@@ -63,7 +64,7 @@ __all__ = [
     "stroke_mask", "text_mask", "mse", "psnr", "ssim", "RestorationNet", "apply_net", "receptive_field",
     "PatchMLP", "average_patches", "average_patches_loop", "extract_patches", "PHOTOS", "TEST_PHOTOS",
     "TRAIN_PHOTOS", "PhotoPatches", "augment", "load_photo", "read_png_folder", "rgb_to_grey", "test_photos",
-    "BLUR_NOISE", "CONDITIONS", "corrupt_eval", "eval_kernel", "EVAL_SIGMAS", "KINDS", "build_model",
+    "BLUR_NOISE", "CONDITIONS", "corrupt_eval", "eval_kernel", "EVAL_SIGMAS", "KINDS", "SNAPSHOT_RUNS", "build_model",
     "evaluate", "eval_images", "load_model", "noisy_eval", "restore", "train_model", "composite", "dirt_layer",
     "rain_layer", "window_corrupt", "NonBlindDeblur", "richardson_lucy", "FFDNet", "ffdnet_denoise", "load_ffdnet",
     "margin_of", "run_tiled", "budget_steps",

@@ -11,6 +11,9 @@ MLP on patches (``course_lib.restoration.patch_mlp``). DnCNN answers it with a C
   batch norm, the last maps back to the image channels with neither BN nor ReLU. The receptive field is
   (2·depth + 1)² pixels.
 
+Both ideas are switches here (``residual=False``: the net outputs the image; ``batch_norm=False``: biases instead
+of BN), so that lecture 06 can test each claim against a control trained with the same budget.
+
 The paper's DnCNN-S has depth 17 and width 64, trained for hours on a GPU on 40 × 40 patches of 400 images at
 one σ; DnCNN-B is the same net trained *blind* over σ ∈ [0, 55]. The course trains both shapes of
 experiment with a smaller net (the profile's depth and width) on scikit-image's photos for minutes on a CPU;
@@ -38,6 +41,11 @@ class DnCNN(nn.Module):
         Number of convolutions (≥ 2), receptive field ``2·depth + 1`` pixels.
     width : int
         Feature channels of the hidden layers.
+    residual : bool
+        True (DnCNN): the body predicts the noise and x̂ = y − f(y). False (the control): the body predicts the
+        image, x̂ = f(y), and ``noise(y)`` is y − f(y); the loss is the same image MSE either way.
+    batch_norm : bool
+        True (DnCNN): Conv–BN–ReLU in the middle layers. False (the control): Conv(+bias)–ReLU.
 
     Shapes: ``forward(y)``: Tensor[N, C, H, W] → Tensor[N, C, H, W] (the denoised image, not clipped);
     ``noise(y)``: the same shapes, f(y), the predicted noise.
@@ -45,18 +53,25 @@ class DnCNN(nn.Module):
     Lecture: 06_restoration
     """
 
-    def __init__(self, *, channels: int = 1, depth: int = 10, width: int = 48):
+    def __init__(self, *, channels: int = 1, depth: int = 10, width: int = 48, residual: bool = True,
+                 batch_norm: bool = True):
         super().__init__()
         check_positive_int(channels, "channels")
         check_positive_int(width, "width")
         if check_positive_int(depth, "depth") < 2:
             raise ValueError(f"depth must be ≥ 2 (first and last layer), but found {depth}")
+        for value, name in ((residual, "residual"), (batch_norm, "batch_norm")):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, but found {type(value).__name__} {value!r}")
         self.channels, self.depth, self.width = channels, depth, width
+        self.residual, self.batch_norm = residual, batch_norm
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
         for _ in range(depth - 2):
-            # bias=False: BN's shift replaces the bias
-            layers += [nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
-                       nn.ReLU(inplace=True)]
+            if batch_norm:  # bias=False: BN's shift replaces the bias
+                layers += [nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
+                           nn.ReLU(inplace=True)]
+            else:
+                layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU(inplace=True)]
         layers.append(nn.Conv2d(width, channels, 3, padding=1))
         self.body = nn.Sequential(*layers)
 
@@ -64,14 +79,19 @@ class DnCNN(nn.Module):
         """f(y): the predicted noise, Tensor[N, C, H, W] (in the image's [0, 1] units, σ/255 scale)."""
         check_model_input(y, "y", self, dims="N C H W", shape=(None, self.channels, None, None),
                           min_value=-2.0, max_value=3.0)  # noisy images overshoot [0, 1]; 0..255 does not pass
-        return self.body(y)
+        return self.body(y) if self.residual else y - self.body(y)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        """The denoised image y − f(y): Tensor[N, C, H, W] → Tensor[N, C, H, W]."""
+        """The denoised image y − f(y) (``residual=False``: f(y)): Tensor[N, C, H, W] → Tensor[N, C, H, W]."""
+        if not self.residual:
+            check_model_input(y, "y", self, dims="N C H W", shape=(None, self.channels, None, None),
+                              min_value=-2.0, max_value=3.0)
+            return self.body(y)
         return y - self.noise(y)
 
     def extra_repr(self) -> str:
-        return f"channels={self.channels}, depth={self.depth}, width={self.width}"
+        extra = ("" if self.residual else ", residual=False") + ("" if self.batch_norm else ", batch_norm=False")
+        return f"channels={self.channels}, depth={self.depth}, width={self.width}{extra}"
 
 
 def residual_loss(noise_net, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,11 @@ One checkpoint per model, ``checkpoints/restoration-<kind>.pt``, each made by it
 * ``"inpaint"``: ``RestorationNet`` with the mask as an extra input (Köhler et al. 2014), colour;
 * ``"window"``: ``RestorationNet`` on photos through dirt or rain (Eigen, Krishnan, Fergus 2013), colour;
 * ``"budget"``: the ``dncnn25`` recipe as one run that saves a checkpoint after each step count of
-  ``cfg["snapshots"]`` (``restoration-budget-<steps>.pt``): the training-budget curve of lecture 06.
+  ``cfg["snapshots"]`` (``restoration-budget-<steps>.pt``): the training-budget curve of lecture 06; the run
+  ends at the last snapshot, its cosine schedule still planned over all ``epochs``;
+* ``"plain"``, ``"nobn"``: the budget run's recipe and snapshots with a DnCNN that predicts the image instead of
+  the noise (``residual=False``), or has no batch norm (``batch_norm=False``): ``restoration-plain-<steps>.pt``,
+  ``restoration-nobn-<steps>.pt``, the controls for DnCNN's two claims, at the same budget step for step.
 
 Every model trains on random patches of the training photos (``PhotoPatches``), each batch corrupted afresh
 by a generator seeded from the run's seed (so a run is reproducible), with Adam and a cosine learning-rate
@@ -53,8 +57,9 @@ from .photos import TEST_PHOTOS, PhotoPatches, load_photo
 from .recipes import CONDITIONS, corrupt_eval, corrupt_train
 from .tiling import margin_of, run_tiled
 
-KINDS = ("dncnn25", "blind", "mlp", "deblur", "inpaint", "window", "budget", "nonblind")
-DENOISERS = ("dncnn25", "blind", "mlp", "budget")
+KINDS = ("dncnn25", "blind", "mlp", "deblur", "inpaint", "window", "budget", "nonblind", "plain", "nobn")
+SNAPSHOT_RUNS = ("budget", "plain", "nobn")  # kinds saved as restoration-<kind>-<steps>.pt
+DENOISERS = ("dncnn25", "blind", "mlp") + SNAPSHOT_RUNS
 EVAL_SIGMAS = (15, 25, 50)
 EVAL_SEED = 2026  # the corruption of the evaluation crops (never used in training)
 
@@ -67,8 +72,9 @@ def is_colour(kind: str) -> bool:
 def build_model(kind: str, *, cfg: dict) -> torch.nn.Module:
     """A fresh model for ``kind`` with the widths of ``cfg`` (the profile row). Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
-    if kind in ("dncnn25", "blind", "budget"):
-        return DnCNN(channels=1, depth=cfg["depth"], width=cfg["width"])
+    if kind in ("dncnn25", "blind", "budget", "plain", "nobn"):
+        return DnCNN(channels=1, depth=cfg["depth"], width=cfg["width"], residual=kind != "plain",
+                     batch_norm=kind != "nobn")
     if kind == "mlp":
         return PatchMLP(patch=cfg["mlp_patch"], hidden=cfg["mlp_hidden"], layers=cfg["mlp_layers"])
     if kind == "nonblind":
@@ -82,7 +88,7 @@ def make_corrupt(kind: str, *, cfg: dict):
     """The training corruption of ``kind``: ``corrupt(x, generator) -> (inputs, target)`` where ``inputs`` is
     what the model is called with (a tensor, or a tuple for the inpainting net). Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
-    if kind in ("dncnn25", "mlp", "budget"):
+    if kind in ("dncnn25", "mlp") + SNAPSHOT_RUNS:
         return lambda x, g: (add_gaussian_noise(x, cfg["sigma"], generator=g), x)
     if kind == "blind":
         def corrupt_blind(x, g):
@@ -93,12 +99,13 @@ def make_corrupt(kind: str, *, cfg: dict):
 
 
 def train_model(kind: str, *, cfg: dict, seed: int = 0, device: torch.device | str = "cpu",
-                progress: bool = True, live_plot: bool = False, on_epoch=None):
+                progress: bool = True, live_plot: bool = False, on_epoch=None, stop_after: int | None = None):
     """Train one model of ``KINDS`` as described in the module docstring; return ``(model, history)``.
 
     ``cfg`` holds ``n_patches, patch, epochs, batch_size, lr, width, depth, sigma, sigma_max``, the PatchMLP
     sizes (the profile row) and ``init``: a kind whose shipped checkpoint the model starts from ("" = scratch).
     ``on_epoch(model, epoch, history)``, optional, is called after every epoch (the budget run's snapshots).
+    ``stop_after``, optional: train only that many epochs of a schedule still planned over ``cfg["epochs"]``.
 
     Lecture: 06_restoration
     """
@@ -129,7 +136,7 @@ def train_model(kind: str, *, cfg: dict, seed: int = 0, device: torch.device | s
         if on_epoch is not None:
             on_epoch(model, e, h)
 
-    history = fit(model, loader, loss_fn, epochs=epochs, optimizer=optimizer, device=device,
+    history = fit(model, loader, loss_fn, epochs=epochs if stop_after is None else stop_after, optimizer=optimizer, device=device,
                   progress=progress, live_plot=live_plot, desc=kind, callback=after_epoch)
     return model, history
 
@@ -154,7 +161,7 @@ def restore(kind: str, model: torch.nn.Module, inputs, *, tile: int | None = Non
 
     Lecture: 06_restoration
     """
-    if kind in ("dncnn25", "blind", "budget"):
+    if kind in ("dncnn25", "blind") + SNAPSHOT_RUNS:
         return denoise(model, inputs, tile=tile)
     if kind == "mlp":
         return run_tiled(model.denoise, inputs, tile=tile, **margin_of(model))
@@ -195,24 +202,29 @@ def evaluate(kind: str, model: torch.nn.Module, *, crop: int) -> dict:
 
 def load_model(kind: str, *, path: str | pathlib.Path | None = None, device: torch.device | str | None = None,
                steps: int | None = None):
-    """A shipped model ``checkpoints/restoration-<kind>.pt`` (the budget run's snapshot after ``steps`` steps:
-    ``restoration-budget-<steps>.pt``): returns ``(model, checkpoint dict)``, model in eval mode on ``device``
-    (default ``course_lib.get_device()``, which honours ``COURSE_DEVICE``). Lecture: 06_restoration"""
+    """A shipped model ``checkpoints/restoration-<kind>.pt`` (a snapshot run's checkpoint after ``steps`` steps:
+    ``restoration-<kind>-<steps>.pt``, kind in ``SNAPSHOT_RUNS``): returns ``(model, checkpoint dict)``, model in
+    eval mode on ``device`` (default ``course_lib.get_device()``, which honours ``COURSE_DEVICE``).
+    Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
-    if (kind == "budget") != (steps is not None):
-        raise ValueError(f"steps is required for kind 'budget' and only for it; got kind={kind!r}, steps={steps!r}")
-    name = f"restoration-budget-{check_positive_int(steps, 'steps'):05d}" if kind == "budget" else f"restoration-{kind}"
+    if (kind in SNAPSHOT_RUNS) != (steps is not None):
+        raise ValueError(f"steps is required for the kinds {SNAPSHOT_RUNS} and only for them; got kind={kind!r}, "
+                         f"steps={steps!r}")
+    name = (f"restoration-{kind}-{check_positive_int(steps, 'steps'):05d}" if kind in SNAPSHOT_RUNS
+            else f"restoration-{kind}")
     path = checkpoint_path(name) if path is None else pathlib.Path(path)
     device = get_device() if device is None else device
     return core_load_model(path, lambda cfg: build_model(kind, cfg=cfg), task=name, device=device)
 
 
-def budget_steps() -> list[int]:
-    """Step counts of the shipped budget-run snapshots (``checkpoints/restoration-budget-*.pt``), sorted.
+def budget_steps(kind: str = "budget") -> list[int]:
+    """Step counts of the shipped snapshots of run ``kind`` (``checkpoints/restoration-<kind>-*.pt``), sorted.
 
     Lecture: 06_restoration
     """
-    return sorted(int(p.stem.rsplit("-", 1)[1]) for p in checkpoint_path("x").parent.glob("restoration-budget-*.pt"))
+    check_choice(kind, "kind", SNAPSHOT_RUNS)
+    return sorted(int(p.stem.rsplit("-", 1)[1])
+                  for p in checkpoint_path("x").parent.glob(f"restoration-{kind}-[0-9]*.pt"))
 
 
 def check_config(cfg: dict) -> None:
@@ -221,7 +233,7 @@ def check_config(cfg: dict) -> None:
     kinds = [k.strip() for k in str(cfg["models"]).split(",") if k.strip()]
     for k in kinds:
         check_choice(k, "models", KINDS)
-    if "budget" in kinds:
+    if any(k in SNAPSHOT_RUNS for k in kinds):
         snapshot_steps(cfg)
 
 
@@ -238,8 +250,8 @@ def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Pa
         check_choice(k, "models", KINDS)
     paths = []
     for kind in kinds:
-        if kind == "budget":
-            paths += train_budget(cfg=cfg, profile=profile, seed=seed, out_dir=out_dir, command=command)
+        if kind in SNAPSHOT_RUNS:
+            paths += train_budget(cfg=cfg, profile=profile, seed=seed, out_dir=out_dir, command=command, kind=kind)
             continue
         model, history = train_model(kind, cfg=cfg, seed=seed, device=device)
         round_to_half(model.cpu().eval())  # evaluate the weights exactly as the float16 checkpoint will store them
@@ -272,10 +284,12 @@ def snapshot_steps(cfg: dict) -> list[int]:
     return steps
 
 
-def train_budget(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
-    """The training-budget curve: one ``dncnn25``-recipe run (cosine decay over the whole run) that evaluates and
-    saves ``restoration-budget-<steps>.pt`` after each step count of :func:`snapshot_steps`. Each file records
-    its ``steps`` and the minutes trained so far. Lecture: 06_restoration"""
+def train_budget(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str,
+                 kind: str = "budget") -> list[pathlib.Path]:
+    """The training-budget curve: one ``dncnn25``-recipe run (cosine decay planned over all ``epochs``) that
+    evaluates and saves ``restoration-<kind>-<steps>.pt`` after each step count of :func:`snapshot_steps`, and
+    ends at the last one. Each file records its ``steps`` and the minutes trained so far. ``kind`` in
+    ``SNAPSHOT_RUNS``: "budget" (DnCNN), or its controls "plain" and "nobn". Lecture: 06_restoration"""
     import copy
     import time
 
@@ -291,14 +305,15 @@ def train_budget(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, c
             return
         minutes = (time.perf_counter() - start) / 60  # training so far (earlier snapshots' evaluations included)
         snap = round_to_half(copy.deepcopy(model).cpu().eval())
-        metrics = evaluate("budget", snap, crop=cfg["eval_crop"])
+        metrics = evaluate(kind, snap, crop=cfg["eval_crop"])
         metrics.update(steps=done, final_loss=history["epoch_loss"][-1], train_minutes=minutes)
-        print("budget", {k: round(v, 4) for k, v in metrics.items()}, flush=True)
-        paths.append(save_checkpoint(pathlib.Path(out_dir) / f"restoration-budget-{done:05d}.pt", snap,
-                                     task=f"restoration-budget-{done:05d}", command=command, profile=profile,
+        print(kind, {k: round(v, 4) for k, v in metrics.items()}, flush=True)
+        paths.append(save_checkpoint(pathlib.Path(out_dir) / f"restoration-{kind}-{done:05d}.pt", snap,
+                                     task=f"restoration-{kind}-{done:05d}", command=command, profile=profile,
                                      seed=seed, metrics=metrics,
-                                     config={**cfg, "kind": "budget", "device": str(device)}, half=True))
+                                     config={**cfg, "kind": kind, "device": str(device)}, half=True))
         model.train()
 
-    train_model("budget", cfg=cfg, seed=seed, device=device, progress=False, on_epoch=on_epoch)
+    train_model(kind, cfg=cfg, seed=seed, device=device, progress=False, on_epoch=on_epoch,
+                stop_after=steps[-1] // per_epoch)
     return paths
