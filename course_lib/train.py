@@ -2,10 +2,11 @@
 command that makes every shipped checkpoint.
 
 Each task lives in its topic package as ``train(cfg, profile, seed, out_dir, command) -> list[Path]``, where
-``cfg`` is the task's row of the profile table (``course_lib.core.profiles``) with any ``--set`` overrides
-applied (e.g. ``--set epochs=40`` for a documented long CPU run when no GPU is at hand). This module only
+``cfg`` is the task's settings (the topic's dataclass preset for the profile, as a plain dict) with any ``--set``
+overrides applied (e.g. ``--set epochs=40`` for a documented long CPU run when no GPU is at hand). The topics
+register their tasks in their ``config.py`` (:func:`course_lib.core.registry.register_task`); this module only
 parses the command line and dispatches, so that the command recorded in a checkpoint is the one that made it.
-Tasks are imported lazily: training one task never imports the others.
+A task's training module is imported only when that task runs.
 
 Lecture: 00_welcome (how checkpoints are made), and each lecture that loads one
 """
@@ -23,26 +24,8 @@ from course_lib.core.checkpoints import ROOT
 from course_lib.core.checks import check_seed
 from course_lib.core.device import get_device, seed_everything
 from course_lib.core.profiles import PROFILES, check_settings, profile, settings
-
-# task name -> "module:function". The function trains, evaluates on the test split, saves its checkpoints
-# (with the metrics it measured) under out_dir, and returns their paths.
-TASKS = {
-    "pose": "course_lib.pose.joint:train_pose",
-    "pose-control": "course_lib.pose.joint:train_pose_control",
-    "localization": "course_lib.pose.localization:train_localization",
-    "localization-dropout": "course_lib.pose.localization:train_dropout_study",
-    "fcn": "course_lib.segmentation.tasks:train_fcn",
-    "depth": "course_lib.depth.tasks:train_depth",
-    "restoration": "course_lib.restoration.tasks:train_restoration",
-    "colorization": "course_lib.colorization.tasks:train_colorization",
-}
-
-
-# A task that shares another task's profile row (so that its --set overrides mean the same).
-PROFILE_ROW = {"pose-control": "pose", "localization-dropout": "localization"}
-
-# Checkpoints whose name does not start with the task that makes them.
-MADE_BY = {"pose-detector-extra": "pose-control"}
+from course_lib.core.registry import all_tasks
+from course_lib.core.registry import task as registered_task
 
 
 def parse_override(item: str, cfg: dict) -> tuple[str, object]:
@@ -62,9 +45,10 @@ def parse_override(item: str, cfg: dict) -> tuple[str, object]:
 
 def resolve(task: str):
     """Return the training function of ``task``; a clear error if the task is unknown or not built yet."""
-    if task not in TASKS:
-        raise SystemExit(f"unknown task {task!r}; permitted tasks are {sorted(TASKS)}")
-    module_name, func_name = TASKS[task].split(":")
+    try:
+        module_name, func_name = registered_task(task).target.split(":")
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
@@ -80,7 +64,7 @@ def check_arguments(task: str, train, cfg: dict, seed: int, out: pathlib.Path) -
     ``COURSE_DEVICE``, and ``--out`` (a folder this user can write; created here)."""
     try:
         check_seed(seed, "--seed")
-        check_settings(PROFILE_ROW.get(task, task), cfg)
+        check_settings(registered_task(task).settings, cfg)
         own = getattr(sys.modules.get(getattr(train, "__module__", ""), None), "check_config", None)
         if callable(own):
             own(cfg)
@@ -99,7 +83,7 @@ def check_arguments(task: str, train, cfg: dict, seed: int, out: pathlib.Path) -
 
 def main(argv: list[str] | None = None) -> list[pathlib.Path]:
     parser = argparse.ArgumentParser(prog="python -m course_lib.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("task", help=f"one of {sorted(TASKS)}")
+    parser.add_argument("task", help=f"one of {sorted(all_tasks())}")
     parser.add_argument("--profile", choices=PROFILES, default=None, help="default: the active profile")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -111,7 +95,7 @@ def main(argv: list[str] | None = None) -> list[pathlib.Path]:
         prof = args.profile or profile()
     except ValueError as err:
         raise SystemExit(str(err)) from None
-    cfg = settings(PROFILE_ROW.get(args.task, args.task), prof)
+    cfg = settings(registered_task(args.task).settings, prof)
     words = [args.task, "--profile", prof, "--seed", str(args.seed)]
     for item in args.overrides:
         key, value = parse_override(item, cfg)

@@ -1,3 +1,5 @@
+import dataclasses
+import pathlib
 import random
 import re
 
@@ -6,8 +8,10 @@ import pytest
 import torch
 
 import course_lib
-from course_lib.core import profiles, resolve_device
+from course_lib.core import profiles, registry, resolve_device
 from course_lib.core.profiles import check_settings
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_profile_reads_environment(monkeypatch):
@@ -30,10 +34,29 @@ def test_bad_profile_names_the_choices(monkeypatch):
         course_lib.settings("welcome", "medium")
 
 
-def test_table_has_both_profiles_with_same_keys():
-    for task, rows in profiles.TABLE.items():
-        assert set(rows) == set(profiles.PROFILES), task
-        assert set(rows["fast"]) == set(rows["full"]), f"{task}: fast and full must set the same keys"
+def test_every_topic_registers_both_profiles_of_one_dataclass():
+    for task in profiles.tasks():
+        fast, full = (profiles.preset(task, p) for p in profiles.PROFILES)
+        assert dataclasses.is_dataclass(fast) and type(fast) is type(full), task
+        assert set(profiles.settings(task, "fast")) == set(profiles.settings(task, "full")), task
+
+
+def test_a_misspelt_setting_fails_where_it_is_written():
+    cfg = profiles.preset("welcome", "fast")
+    with pytest.raises(AttributeError, match="epocs"):
+        cfg.epocs  # noqa: B018
+    with pytest.raises(TypeError, match="epocs"):
+        dataclasses.replace(cfg, epocs=3)
+
+
+def test_train_cli_and_checkpoints_find_the_registered_tasks():
+    from course_lib.train import resolve
+
+    for name, task in registry.all_tasks().items():
+        assert callable(resolve(name)), name
+        assert task.settings in profiles.tasks(), name
+    for path in sorted((ROOT / "checkpoints").glob("*.pt")):
+        assert registry.made_by(path.stem) in registry.all_tasks(), path.name
 
 
 def test_settings_returns_a_copy():
@@ -43,8 +66,9 @@ def test_settings_returns_a_copy():
 
 
 def test_every_shipped_row_passes_its_own_checks():
-    for task, rows in course_lib.core.TABLE.items():
-        for name, row in rows.items():
+    for task in profiles.tasks():
+        for name in profiles.PROFILES:
+            row = course_lib.settings(task, name)
             assert check_settings(task, dict(row)) == row, (task, name)
 
 

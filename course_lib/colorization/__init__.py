@@ -14,6 +14,7 @@ Lecture: 07_colorization
 
 from course_lib.core import num_params
 
+from . import config  # registers the settings, train tasks and course-map panels  # noqa: F401
 from .bins import ab_bins, bin_rgb, in_gamut_bins
 from .data import LEGACY_GRAY, PALETTES, PHOTOS, SHAPES, SyntheticColorScenes, legacy_photos, load_photo, palette_mean
 from .decode import TEMPERATURE, anneal, annealed_mean, annealed_mean_direct, mode

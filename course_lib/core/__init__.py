@@ -1,5 +1,6 @@
 """The small core every lecture shares: profiles, device, checks, training loop, checkpoints, timing, plots,
-exercises. Topic packages import from here and never from each other."""
+exercises, and the registries that topics fill (``registry``). Topic packages import from here and never from
+each other; core names no topic."""
 
 from . import receptive
 from .checkpoints import checkpoint_path, load_checkpoint, load_model, save_checkpoint
@@ -17,12 +18,12 @@ from .confusion import confusion_matrix, confusion_matrix_loop, mean_iou, segmen
 from .device import get_device, resolve_device, seed_everything
 from .exercises import exercise, is_grading, tests_passed
 from .modules import num_params, round_to_half
-from .profiles import PROFILES, TABLE, profile, settings
+from .profiles import PROFILES, preset, profile, settings
 from .timing import time_fn
 from .training import fit, to_device
 
 __all__ = [
-    "receptive", "PROFILES", "TABLE", "check_choice", "confusion_matrix", "confusion_matrix_loop", "mean_iou",
+    "receptive", "PROFILES", "preset", "check_choice", "confusion_matrix", "confusion_matrix_loop", "mean_iou",
     "segmentation_scores", "check_memory", "check_model_input", "check_number", "resolve_device",
     "check_positive_int", "check_same_shape",
     "check_seed", "check_tensor",

@@ -2,7 +2,7 @@
 
 A checkpoint is a ``torch.save`` of a plain dict::
 
-    {"format": "convnet-course/1", "task": "fcn-8s", "command": "python -m course_lib.train fcn ...",
+    {"format": "convnet-course/1", "task": "net-8s", "command": "python -m course_lib.train net ...",
      "profile": "full", "seed": 0, "metrics": {"mean_iou": 0.71}, "config": {...},
      "library_version": "0.1.0", "torch_version": "2.14.1", "state_dict": {...}}
 
@@ -23,6 +23,8 @@ import tempfile
 
 import torch
 
+from .registry import made_by
+
 FORMAT = "convnet-course/1"
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "checkpoints"
 
@@ -30,16 +32,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / "checkpoints"
 def checkpoint_path(name: str) -> pathlib.Path:
     """Path of a shipped checkpoint, ``checkpoints/<name>.pt`` at the repository root."""
     return ROOT / f"{name}.pt"
-
-
-def _made_by(task: str) -> str:
-    """The training task that writes checkpoint ``task``: the longest task name it starts with."""
-    from course_lib.train import MADE_BY, TASKS  # late import: train imports the topic packages, which import core
-
-    if task in MADE_BY:
-        return MADE_BY[task]
-    names = [t for t in TASKS if task == t or task.startswith(t + "-")]
-    return max(names, key=len) if names else task.split("-")[0]
 
 
 def save_checkpoint(
@@ -74,7 +66,7 @@ def save_checkpoint(
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, but found {type(model).__name__}")
     if not isinstance(task, str) or not task:
-        raise ValueError(f"task must be a non-empty str (e.g. 'depth-s1'), but found {task!r}")
+        raise ValueError(f"task must be a non-empty str (e.g. 'net-s1'), but found {task!r}")
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, but found {profile!r}")
     check_seed(seed)
@@ -160,7 +152,7 @@ def load_checkpoint(
     if path.is_dir():
         raise IsADirectoryError(f"checkpoint {path} is a directory, not a .pt file")
     if not path.is_file():
-        hint = f" Make it with `python -m course_lib.train {_made_by(task)}`." if task else ""
+        hint = f" Make it with `python -m course_lib.train {made_by(task)}`." if task else ""
         raise FileNotFoundError(f"checkpoint {path} does not exist.{hint}")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)

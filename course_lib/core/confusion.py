@@ -15,13 +15,12 @@ accuracy (0/0 = NaN), and an undefined IU if it is never predicted either; the m
 (``nanmean``), exactly as ``score.py`` in the FCN repository. Frequency-weighted IU sums only over classes that
 occur.
 
-It moved here from ``course_lib.segmentation.metrics`` when a second topic needed it (lecture 05 scores its
-4-class labels with it); ``course_lib.segmentation`` re-exports the same functions under the same names.
+It moved into core when a second topic needed it; the topics re-export it under the names their lectures use.
 
-Reference: J. Long, E. Shelhamer, T. Darrell, CVPR 2015, section 5 (metrics); ``score.py`` in
-https://github.com/shelhamer/fcn.berkeleyvision.org.
+Reference: J. Long, E. Shelhamer, T. Darrell, CVPR 2015, section 5 (metrics); ``score.py`` in the FCN
+repository (github.com/shelhamer).
 
-Lecture: 04_segmentation, 05_depth
+Lecture: every lecture that labels pixels
 """
 
 from __future__ import annotations
@@ -73,7 +72,7 @@ def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int,
     tensor([[1, 0],
             [1, 1]])
 
-    Lecture: 04_segmentation, 05_depth
+    Lecture: every lecture that labels pixels
     """
     _check_labels(pred, target, num_classes, ignore_index)
     valid = target != ignore_index
@@ -86,7 +85,7 @@ def confusion_matrix_loop(pred: torch.Tensor, target: torch.Tensor, num_classes:
                           ignore_index: int = 255) -> torch.Tensor:
     """Slow reference for :func:`confusion_matrix`: one pixel at a time.
 
-    Lecture: 04_segmentation, 05_depth
+    Lecture: every lecture that labels pixels
     """
     _check_labels(pred, target, num_classes, ignore_index)
     hist = torch.zeros(num_classes, num_classes, dtype=torch.int64)
@@ -116,7 +115,7 @@ def segmentation_scores(hist: torch.Tensor) -> dict:
     >>> round(s["pixel_acc"], 3), round(s["mean_acc"], 3), round(s["mean_iou"], 3)
     (0.75, 0.75, 0.375)
 
-    Lecture: 04_segmentation, 05_depth
+    Lecture: every lecture that labels pixels
     """
     check_tensor(hist, "hist", dims="K K", min_value=0)
     if hist.shape[0] != hist.shape[1]:
@@ -143,6 +142,6 @@ def mean_iou(hist: torch.Tensor) -> float:
     >>> mean_iou(torch.tensor([[3, 1], [0, 0]]))
     0.375
 
-    Lecture: 04_segmentation, 05_depth
+    Lecture: every lecture that labels pixels
     """
     return segmentation_scores(hist)["mean_iou"]

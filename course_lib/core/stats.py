@@ -1,18 +1,19 @@
 """How sure is a difference? Paired intervals for comparing two methods on the same test items.
 
-Every comparison in the course ("1+2+3 beats scale 1", "DnCNN beats NLM", "joint training beats its control")
+Every comparison in the course ("three scales beat one", "the net beats the classical baseline", "joint
+training beats its control")
 is measured on the same test images for both methods, so the right unit is the *paired* difference per image.
 Two intervals for its mean:
 
 * :func:`paired_bootstrap`: resample the images with replacement and take percentiles of the resampled means
   (Efron & Tibshirani, *An Introduction to the Bootstrap*, 1993). Assumption-light; needs a few dozen images.
 * :func:`paired_t_interval`: Student's t interval, ``mean ± t(n−1) · sd / √n`` (``scipy.stats.t``). For a handful
-  of items (the held-out photos of lecture 06), where a bootstrap has too few distinct resamples.
+  of items (a few held-out photos), where a bootstrap has too few distinct resamples.
 
 Both resample or average **images**, not pixels: pixels of one image are not independent, and an interval over
 pixels would claim a precision the test set does not have.
 
-Lecture: 02_pose_spatial, 05_depth, 06_restoration
+Lecture: every lecture that compares two methods
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Timing for the tradeoff tables: warm-up, repeats, CUDA synchronisation, median.
 
-Lecture: 03_localization (and every lecture that reports a speed ratio)
+Lecture: every lecture that reports a speed ratio
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ FLIC data), :mod:`.tasks` (training commands).
 
 from course_lib.core import num_params
 
+from . import config  # registers the settings, train tasks and course-map panels  # noqa: F401
 from .data import EDGES, JOINTS, SyntheticPose, gaussian_heatmaps
 from .detector import PartDetector, heatmap_loss
 from .flic import FLIC

@@ -10,6 +10,7 @@ Lecture: 04_segmentation
 
 from course_lib.core import num_params
 
+from . import config  # registers the settings, train tasks and course-map panels  # noqa: F401
 from .convolutionalize import PatchClassifier, convolutionalize, score_map_size
 from .data import CLASSES, IGNORE_INDEX, SyntheticScenes, render_scene
 from .fcn import FCN, VARIANTS, TorchvisionVGG, VGGBackbone, fuse_skip, make_backbone
