@@ -35,17 +35,21 @@ from _common import write_results  # noqa: E402
 
 from course_lib.core import time_fn  # noqa: E402
 from course_lib.core.stats import paired_bootstrap  # noqa: E402
-from course_lib.pose import (  # noqa: E402
+from course_lib.localization import (  # noqa: E402
+    GROUPS,
     JOINTS,
     SyntheticPose,
+    group_errors,
     heatmap_argmax,
     joint_distances,
     load_dropout_model,
     load_localization,
     localization_error,
+    predict,
     train_localization,
+    with_stride,
 )
-from course_lib.pose.localization import DROPOUT_KINDS, GROUPS, KINDS, group_errors, predict, with_stride  # noqa: E402
+from course_lib.localization.tasks import DROPOUT_KINDS, KINDS  # noqa: E402
 
 POOLINGS = (4, 8, 16)
 

@@ -1,17 +1,21 @@
-"""course_lib.pose.localization: localization error, the training tasks and the shipped checkpoints."""
+"""course_lib.localization.metrics and .tasks: localization error, the training tasks and the shipped checkpoints."""
 
 import pytest
 import torch
 from torch.testing import assert_close
 
 from course_lib.core import checkpoint_path
-from course_lib.pose import (
+from course_lib.localization import (
     SyntheticPose,
+    evaluate,
+    group_errors,
     load_dropout_model,
     load_localization,
     localization_error,
+    make_datasets,
+    with_stride,
 )
-from course_lib.pose.localization import DROPOUT_KINDS, evaluate, group_errors, make_datasets, with_stride
+from course_lib.localization.tasks import DROPOUT_KINDS
 
 POOLINGS = (4, 8, 16)
 KINDS = ("coarse", "longer", "cascade", "standard")

@@ -1,4 +1,4 @@
-"""course_lib.pose.coarse and .cascade: the coarse model, SpatialDropout, crops and the cascade (lecture 03)."""
+"""course_lib.localization.coarse, .crops, .cascade: coarse model, SpatialDropout, crops, cascade (lecture 03)."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.testing import assert_close
 
-from course_lib.pose import (
+from course_lib.localization import (
     Cascade,
     CoarseModel,
     FineModel,
@@ -22,8 +22,8 @@ from course_lib.pose import (
     neighbour_correlation,
     spatial_dropout_reference,
 )
-from course_lib.pose.cascade import crop_reference
-from course_lib.pose.coarse import make_dropout
+from course_lib.localization.coarse import make_dropout
+from course_lib.localization.crops import crop_reference
 
 
 @pytest.mark.parametrize("pooling", [4, 8, 16])

@@ -1,5 +1,5 @@
-"""Small helpers about ``nn.Module`` objects that every topic uses: parameter counts and the float16 round trip
-that a half-precision checkpoint applies.
+"""Small helpers about ``nn.Module`` objects that every topic uses: parameter counts, the float16 round trip
+that a half-precision checkpoint applies, and the convolution + ReLU block that several nets stack.
 
 Lecture: 00_welcome
 """
@@ -19,6 +19,15 @@ def num_params(model: nn.Module, *, trainable_only: bool = False) -> int:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, but found {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def conv_relu(c_in: int, c_out: int, k: int) -> nn.Sequential:
+    """A ``k × k`` convolution (padding keeps the size) followed by ReLU: Tensor[B, c_in, H, W] → [B, c_out, H, W].
+
+    >>> conv_relu(3, 8, 5)(torch.zeros(1, 3, 6, 6)).shape
+    torch.Size([1, 8, 6, 6])
+    """
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2), nn.ReLU(inplace=True))
 
 
 @torch.no_grad()

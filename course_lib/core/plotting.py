@@ -1,4 +1,5 @@
-"""Plot helpers shared by several lectures: image grids, heat-map overlays, label maps, depth and normals.
+"""Plot helpers shared by several lectures: image grids, heat-map overlays, label maps, depth and normals,
+skeletons.
 
 Every helper takes tensors or arrays in the course's layouts ((C, H, W) or (H, W) images, values in [0, 1])
 and draws on a matplotlib ``Axes`` it is given or creates. Each figure gets a title; axes that carry units get
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+from .people import EDGES, JOINTS
 
 
 def to_numpy_image(image) -> np.ndarray:
@@ -179,4 +182,40 @@ def plot_history(history: dict, *, ax=None, title: str = "training loss"):
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.legend()
+    return ax
+
+
+# One colour per joint, shared by every figure of joints (left side warm, right side cool).
+JOINT_COLORS = {"face": "#ffffff", "lsho": "#ff7f0e", "lelb": "#d62728", "lwri": "#e377c2", "rsho": "#17becf",
+                "relb": "#1f77b4", "rwri": "#2ca02c", "lhip": "#bcbd22", "rhip": "#9467bd"}
+
+
+def draw_skeleton(ax, image, joints, *, visible=None, truth=None, title: str | None = None, edges=EDGES,
+              color: str = "white"):
+    """Draw ``image`` (3, H, W) with a skeleton of ``joints`` (J, 2) ``(x, y)`` pixels on ``ax``.
+
+    Joints are dots in their ``JOINT_COLORS`` colour (hollow where ``visible`` is False); ``truth`` (J, 2), if
+    given, is drawn as small crosses with a thin line from each truth to its prediction.
+
+    Lecture: 01, 02, 03 (every lecture that finds joints)
+    """
+    ax.imshow(np.clip(to_numpy_image(image), 0, 1))
+    j = joints.detach().cpu().numpy() if isinstance(joints, torch.Tensor) else np.asarray(joints)
+    for a, b in edges:
+        ax.plot(j[[a, b], 0], j[[a, b], 1], "-", color=color, lw=1.2, alpha=0.8)
+    vis = np.ones(len(j), bool) if visible is None else np.asarray(visible, dtype=bool)
+    for k, name in enumerate(JOINTS[: len(j)]):
+        c = JOINT_COLORS.get(name, "yellow")
+        ax.scatter(j[k, 0], j[k, 1], s=18, facecolors=c if vis[k] else "none", edgecolors="black", linewidths=0.6,
+                   zorder=3)
+    if truth is not None:
+        t = truth.detach().cpu().numpy() if isinstance(truth, torch.Tensor) else np.asarray(truth)
+        ax.scatter(t[:, 0], t[:, 1], marker="x", s=14, c="black", linewidths=0.8, zorder=4)
+        for k in range(len(t)):
+            ax.plot([t[k, 0], j[k, 0]], [t[k, 1], j[k, 1]], "-", color="black", lw=0.6)
+    ax.set_xlim(-0.5, image.shape[-1] - 0.5)
+    ax.set_ylim(image.shape[-2] - 0.5, -0.5)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=9)
     return ax

@@ -1,17 +1,20 @@
-"""Human pose: Tompson et al., NIPS 2014 (part detector, spatial model, joint training) and CVPR 2015.
+"""Human pose: Tompson et al., NIPS 2014 (part detector, spatial model, joint training).
 
-Lecture 01 (part detector): :mod:`.data` (synthetic people, heat-map targets), :mod:`.detector`
-(multi-resolution ConvNet), :mod:`.metrics` (argmax decoding, PCK, FLIC detection rate), :mod:`.flic` (the real
-FLIC data), :mod:`.tasks` (training commands).
+Lecture 01 (part detector): :mod:`.detector` (multi-resolution ConvNet), :mod:`.metrics` (PCK, FLIC detection
+rate), :mod:`.flic` (the real FLIC data), :mod:`.tasks` (training, evaluation, loading). The synthetic people
+(``SyntheticPose``) and the heat-map pieces (targets, argmax decoding, the weighted MSE) are shared with lecture
+03 and live in :mod:`course_lib.core.people` and :mod:`course_lib.core.keypoints`; they are re-exported here.
+Lecture 03 (Tompson et al., CVPR 2015) is :mod:`course_lib.localization`.
 """
 
 from course_lib.core import num_params
+from course_lib.core.keypoints import gaussian_heatmaps, heatmap_argmax, heatmap_loss, joint_distances
+from course_lib.core.people import EDGES, JOINTS, SyntheticPose
 
 from . import config  # registers the settings, train tasks and course-map panels  # noqa: F401
-from .data import EDGES, JOINTS, SyntheticPose, gaussian_heatmaps
-from .detector import PartDetector, heatmap_loss
+from .detector import PartDetector
 from .flic import FLIC
-from .metrics import detection_rate, detection_rate_curve, heatmap_argmax, joint_distances, pck, torso_size
+from .metrics import detection_rate, detection_rate_curve, pck, torso_size
 from .plots import draw_pose, plot_detection_curves
 from .tasks import evaluate_detector, load_detector, predict_joints, train_detector
 
@@ -33,32 +36,4 @@ __all__ += [
     "JointModel", "SpatialModel", "belief_loss", "bp_message", "brute_force_marginals", "chain_marginals",
     "conv_message", "direct_conv2d", "fft_conv2d", "load_pose_models", "star_belief", "star_marginals",
     "train_spatial_and_joint",
-]
-
-# Lecture 03 (efficient localization): the coarse model with more pooling and SpatialDropout, the coarse-to-fine
-# cascade with shared features, localization error, the `localization` and `localization-dropout` tasks.
-from .cascade import (  # noqa: E402
-    Cascade,
-    FineModel,
-    cascade_loss,
-    crop_boxes,
-    crop_features,
-    crop_to_image,
-    image_to_crop,
-    image_to_map,
-    map_to_image,
-)
-from .coarse import CoarseModel, count_macs, neighbour_correlation, spatial_dropout_reference  # noqa: E402
-from .localization import (  # noqa: E402
-    load_dropout_model,
-    load_localization,
-    localization_error,
-    train_dropout_study,
-    train_localization,
-)
-
-__all__ += [
-    "Cascade", "CoarseModel", "FineModel", "cascade_loss", "count_macs", "crop_boxes", "crop_features", "crop_to_image",
-    "image_to_crop", "image_to_map", "load_dropout_model", "load_localization", "localization_error", "map_to_image",
-    "neighbour_correlation", "spatial_dropout_reference", "train_dropout_study", "train_localization",
 ]

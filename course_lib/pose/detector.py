@@ -16,7 +16,8 @@ Deviations, for 64×64 teaching images on a CPU: a single 2×2 pooling stage (ou
 twice for stride 4 on 320×240 images); widths of 16-64 channels instead of 128-512; no local contrast
 normalisation of the input (the synthetic images have no lighting gradients worth removing); a 5×5 merge
 convolution instead of 9×9 at stride 2, which covers a similar part of the image. Training uses the paper's
-mean-squared error against Gaussian heat-map targets, weighted towards the joints (:func:`heatmap_loss`).
+mean-squared error against Gaussian heat-map targets, weighted towards the joints
+(:func:`course_lib.core.keypoints.heatmap_loss`, shared with lecture 03).
 
 Lecture: 01_pose_detector
 """
@@ -27,12 +28,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_lib.core import check_choice, check_model_input, check_positive_int, check_tensor
+from course_lib.core import check_choice, check_model_input, check_positive_int
+from course_lib.core.keypoints import heatmap_loss
+from course_lib.core.modules import conv_relu
 
-
-def conv_relu(c_in: int, c_out: int, k: int) -> nn.Sequential:
-    """A ``k × k`` convolution (padding keeps the size) followed by ReLU."""
-    return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2), nn.ReLU(inplace=True))
+__all__ = ["Bank", "PartDetector", "heatmap_loss"]
 
 
 class Bank(nn.Sequential):
@@ -65,7 +65,7 @@ class PartDetector(nn.Module):
     ----------
     stride : int
         Input pixels per output cell (2): an (H, W) image gives (H / 2, W / 2) heat maps; output cell ``(u, v)`` is
-        centred at input pixel ``(2u + 0.5, 2v + 0.5)`` (see :mod:`course_lib.pose.data`).
+        centred at input pixel ``(2u + 0.5, 2v + 0.5)`` (see :mod:`course_lib.core.keypoints`).
 
     Examples
     --------
@@ -120,32 +120,3 @@ class PartDetector(nn.Module):
             up = F.interpolate(coarse, scale_factor=2, mode="bilinear", align_corners=False)  # (B, width, H/2, W/2)
             feats = feats + up  # overlapping receptive fields, merged by adding
         return self.head(feats)  # (B, J, H/2, W/2)
-
-
-def heatmap_loss(pred: torch.Tensor, target: torch.Tensor, *, pos_weight: float = 20.0) -> torch.Tensor:
-    """Mean squared error between predicted and target heat maps, weighted towards the joints.
-
-    ``loss = mean((pred − target)² · (1 + pos_weight · target))``. With ``pos_weight=0`` this is the paper's
-    plain MSE. Deviation: a Gaussian of one cell covers well under 1 % of a heat map, so plain MSE spends almost
-    all of its gradient teaching "zero here" and learns the peaks slowly (the paper trained for days on a GPU);
-    weighting the cells near the joint (by the target itself) makes the detector learn in minutes on a CPU. The
-    optimum is unchanged: the target still minimises the loss.
-
-    Parameters
-    ----------
-    pred, target : Tensor[B, J, H, W], float, same shape; target in [0, 1].
-    pos_weight : float
-        Extra weight at the peak of a target (≥ 0).
-
-    Returns
-    -------
-    Tensor[] (scalar): the weighted mean over all elements.
-
-    Lecture: 01_pose_detector
-    """
-    check_tensor(pred, "pred", dims="B J H W", dtype="float")
-    check_tensor(target, "target", dims="B J H W", shape=tuple(pred.shape), dtype="float")
-    if not pos_weight >= 0:
-        raise ValueError(f"pos_weight must be ≥ 0, but found {pos_weight}")
-    return ((pred - target) ** 2 * (1 + pos_weight * target)).mean()
-

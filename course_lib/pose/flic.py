@@ -30,8 +30,7 @@ import numpy as np
 import torch
 
 from course_lib.core import check_choice
-
-from .data import JOINTS
+from course_lib.core.people import JOINTS
 
 FLIC_SLOTS = {"face": 16, "lsho": 0, "lelb": 1, "lwri": 2, "rsho": 3, "relb": 4, "rwri": 5, "lhip": 6, "rhip": 9}
 """Course joint name → 0-based slot in FLIC's 29 ``coords`` columns (face = FLIC's nose)."""

@@ -29,9 +29,9 @@ import torch
 from torch import nn
 
 from course_lib.core import check_tensor, checkpoint_path, fit, get_device, load_model, save_checkpoint
+from course_lib.core.keypoints import heatmap_loss
+from course_lib.core.people import EDGES, JOINTS
 
-from .data import EDGES, JOINTS
-from .detector import heatmap_loss
 from .spatial import SpatialModel, belief_loss
 from .tasks import DETECTOR_TASK, RADII, build_detector, evaluate_detector, make_datasets, train_detector
 

@@ -1,4 +1,4 @@
-"""Decoding heat maps to coordinates, and the FLIC detection-rate / PCK metrics.
+"""The FLIC detection-rate / PCK metrics (decoding heat maps to coordinates is core's ``heatmap_argmax``).
 
 Tompson et al., NIPS 2014, evaluate on FLIC with the measure of Sapp & Taskar (CVPR 2013): a joint is detected
 when its predicted position lies within ``r`` percent of the torso size from the truth, where the torso size is
@@ -9,7 +9,7 @@ the distance between the left hip and the right shoulder; sweeping ``r`` from 0 
 
 PCK@α (percentage of correct keypoints) is the same test with a fraction ``α`` of any per-image normaliser.
 
-Coordinates are ``(x, y)`` in input pixels, integers at pixel centres (see :mod:`course_lib.pose.data`).
+Coordinates are ``(x, y)`` in input pixels, integers at pixel centres (see :mod:`course_lib.core.keypoints`).
 
 Lecture: 01_pose_detector
 """
@@ -18,74 +18,11 @@ from __future__ import annotations
 
 import torch
 
-from course_lib.core import check_positive_int, check_same_shape, check_tensor
+from course_lib.core import check_tensor
+from course_lib.core.keypoints import heatmap_argmax, joint_distances
+from course_lib.core.people import JOINTS
 
-from .data import JOINTS
-
-
-def heatmap_argmax(heatmaps: torch.Tensor, *, stride: int = 1, subpixel: bool = False) -> torch.Tensor:
-    """Decode each heat map to the input-pixel position of its maximum.
-
-    Parameters
-    ----------
-    heatmaps : Tensor[B, J, h, w], float
-        One map per joint at output resolution.
-    stride : int
-        Input pixels per heat-map cell; cell ``(u, v)`` is centred at input pixel
-        ``(stride·u + (stride − 1)/2, stride·v + (stride − 1)/2)``.
-    subpixel : bool
-        Refine the integer maximum by fitting a parabola through it and its two neighbours along each axis
-        (offset clamped to ±½ cell); a cheap way to beat the stride's quantisation.
-
-    Returns
-    -------
-    Tensor[B, J, 2], float32: ``(x, y)`` in input pixels.
-
-    Examples
-    --------
-    >>> hm = torch.zeros(1, 1, 4, 4); hm[0, 0, 1, 3] = 1.0    # row v = 1, column u = 3
-    >>> heatmap_argmax(hm, stride=2)
-    tensor([[[6.5000, 2.5000]]])
-
-    Lecture: 01_pose_detector
-    """
-    check_tensor(heatmaps, "heatmaps", dims="B J H W", dtype="float", finite=True)
-    check_positive_int(stride, "stride")
-    B, J, h, w = heatmaps.shape
-    flat = heatmaps.detach().reshape(B, J, h * w)  # (B, J, h*w)
-    idx = flat.argmax(dim=-1)  # (B, J)
-    v, u = (idx // w).float(), (idx % w).float()  # (B, J) row and column of the maximum
-    if subpixel:
-        hm = heatmaps.detach().float()
-
-        def at(dv, du):  # value at (v + dv, u + du), clamped to the border: (B, J)
-            vv = (v.long() + dv).clamp(0, h - 1)
-            uu = (u.long() + du).clamp(0, w - 1)
-            return hm.reshape(B, J, h * w).gather(-1, (vv * w + uu)[..., None])[..., 0]
-
-        centre = at(0, 0)
-        inner_u = (u > 0) & (u < w - 1)  # (B, J): both horizontal neighbours exist
-        inner_v = (v > 0) & (v < h - 1)
-        for axis, (lo, hi, inner) in enumerate(((at(0, -1), at(0, 1), inner_u), (at(-1, 0), at(1, 0), inner_v))):
-            # Vertex of the parabola through (-1, lo), (0, centre), (1, hi); none on the border or without a peak.
-            curvature = lo - 2 * centre + hi
-            ok = (curvature < 0) & inner
-            safe = torch.where(ok, curvature, torch.full_like(curvature, -1.0))
-            offset = torch.where(ok, 0.5 * (lo - hi) / safe, torch.zeros_like(curvature)).clamp(-0.5, 0.5)
-            if axis == 0:
-                u = u + offset
-            else:
-                v = v + offset
-    xy = torch.stack([u, v], dim=-1)  # (B, J, 2) in cells
-    return (stride * xy + (stride - 1) / 2).float()
-
-
-def joint_distances(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Euclidean distance per joint: Tensor[B, J, 2] × 2 → Tensor[B, J], in input pixels."""
-    check_tensor(pred, "pred", dims="B J 2", shape=(None, None, 2), dtype="float")
-    check_tensor(target, "target", dims="B J 2", shape=(None, None, 2), dtype="float")
-    check_same_shape(pred, target, "pred", "target")
-    return (pred - target).norm(dim=-1)
+__all__ = ["detection_rate", "detection_rate_curve", "heatmap_argmax", "joint_distances", "pck", "torso_size"]
 
 
 def torso_size(target: torch.Tensor) -> torch.Tensor:

@@ -26,10 +26,11 @@ from course_lib.core import (
     load_model,
     seed_everything,
 )
+from course_lib.core.keypoints import heatmap_argmax, heatmap_loss
+from course_lib.core.people import JOINTS, SyntheticPose
 
-from .data import JOINTS, SyntheticPose
-from .detector import PartDetector, heatmap_loss
-from .metrics import detection_rate, heatmap_argmax
+from .detector import PartDetector
+from .metrics import detection_rate
 
 RADII = (5, 10, 20)  # detection-rate radii (% of torso size) recorded in checkpoints and benchmarks
 DETECTOR_TASK = "pose-detector"

@@ -9,14 +9,14 @@ import math
 
 import torch
 
+from course_lib.core.keypoints import gaussian_heatmaps, heatmap_argmax
 from course_lib.grading.checker import expect_close as _close
 from course_lib.pose import JOINTS
-from course_lib.pose.data import gaussian_heatmaps
-from course_lib.pose.metrics import detection_rate, heatmap_argmax
+from course_lib.pose.metrics import detection_rate
 
 REFERENCES = {
-    "test_heatmap_target": "course_lib.pose.data:gaussian_heatmaps",
-    "test_argmax": "course_lib.pose.metrics:heatmap_argmax",
+    "test_heatmap_target": "course_lib.core.keypoints:gaussian_heatmaps",
+    "test_argmax": "course_lib.core.keypoints:heatmap_argmax",
     "test_detection_rate": "course_lib.pose.metrics:detection_rate",
 }
 

@@ -9,10 +9,10 @@ never defines it).
 
 import torch
 
+from course_lib.core.keypoints import gaussian_heatmaps
 from course_lib.grading.checker import expect_close as _close
 from course_lib.pose.bp import bp_message
 from course_lib.pose.convbp import chain_star_edges, conv_message, offset_potentials, star_belief, star_marginals
-from course_lib.pose.data import gaussian_heatmaps
 
 REFERENCES = {
     "test_bp_message": "course_lib.pose.bp:bp_message",

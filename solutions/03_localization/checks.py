@@ -11,12 +11,13 @@ import torch
 
 from course_lib.grading.checker import Source
 from course_lib.grading.checker import expect_close as _close
-from course_lib.pose.cascade import cascade_loss, crop_to_image, image_to_crop
+from course_lib.localization.cascade import cascade_loss
+from course_lib.localization.crops import crop_to_image, image_to_crop
 
 REFERENCES = {
-    "test_spatial_dropout": "course_lib.pose.coarse:spatial_dropout_reference",
-    "test_crop_to_image": "course_lib.pose.cascade:crop_to_image",
-    "test_cascade_loss": "course_lib.pose.cascade:cascade_loss",
+    "test_spatial_dropout": "course_lib.localization.coarse:spatial_dropout_reference",
+    "test_crop_to_image": "course_lib.localization.crops:crop_to_image",
+    "test_cascade_loss": "course_lib.localization.cascade:cascade_loss",
 }
 
 

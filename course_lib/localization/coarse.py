@@ -7,7 +7,7 @@ multi-resolution part detector, with two changes:
 - **More pooling.** Pooling buys context, invariance and speed but costs spatial accuracy (the slides'
   motivation). ``pooling`` ∈ {4, 8, 16} fixes the output stride: a ``(H, W)`` image gives ``(H / pooling,
   W / pooling)`` heat maps. The paper compares 4×, 8× and 16× and then recovers the lost accuracy with a cascade
-  (:mod:`course_lib.pose.cascade`).
+  (:mod:`course_lib.localization.cascade`).
 - **SpatialDropout** before the 1×1 layers: neighbouring activations of a fully convolutional net are strongly
   correlated, so dropping single pixels (standard dropout) removes almost no information; dropping whole feature
   maps does. ``dropout="spatial"`` uses ``nn.Dropout2d``, ``"standard"`` ``nn.Dropout``, ``None`` nothing.
@@ -33,8 +33,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib.core import check_choice, check_positive_int, check_tensor
-
-from .detector import conv_relu
+from course_lib.core.modules import conv_relu
 
 POOLINGS = (4, 8, 16)
 DROPOUTS = ("spatial", "standard", None)
@@ -81,7 +80,7 @@ class CoarseModel(nn.Module):
         Number of joints J (heat maps).
     pooling : {4, 8, 16}
         Output stride: input pixels per heat-map cell. Cell ``(u, v)`` is centred at input pixel
-        ``(pooling·u + (pooling − 1)/2, pooling·v + (pooling − 1)/2)`` (see :mod:`course_lib.pose.data`).
+        ``(pooling·u + (pooling − 1)/2, pooling·v + (pooling − 1)/2)`` (see :mod:`course_lib.core.keypoints`).
     width : int
         Channels of the early layers and of the merge convolution; the late layers and the first 1×1 layer have
         ``2 · width``.

@@ -1,25 +1,26 @@
-"""Synthetic upper-body people with FLIC's joints, and Gaussian heat-map targets.
+"""Synthetic upper-body people with FLIC's joints: the data of every lecture that finds joints in images.
 
-Tompson, Jain, LeCun, Bregler, "Joint Training of a Convolutional Network and a Graphical Model for Human Pose
-Estimation", NIPS 2014, train their part detector on FLIC (Sapp & Taskar, CVPR 2013): movie frames of upper
-bodies, 10 annotated joints of which the paper uses face, shoulders, elbows, wrists (and the hips for the torso
-size). Each joint's training target is a heat map: a small Gaussian centred on the joint, at the detector's
-output resolution.
+Tompson et al. (NIPS 2014, CVPR 2015) train and test on FLIC (Sapp & Taskar, CVPR 2013): movie frames of upper
+bodies, 10 annotated joints of which the papers use face, shoulders, elbows, wrists (and the hips for the torso
+size). Each joint's training target is a heat map (:func:`course_lib.core.keypoints.gaussian_heatmaps`): a small
+Gaussian centred on the joint, at the network's output resolution.
 
-Deviation: FLIC is 5,003 real photographs and needs a download (see :mod:`course_lib.pose.flic`). So that
-every lecture runs offline in a minute, :class:`SyntheticPose` draws people instead: a trapezoid torso, capsule
-arms, a skin-coloured head and hands, random proportions, clothing colours and poses, on cluttered textured
+Deviation: FLIC is 5,003 real photographs and needs a download (its reader lives with the lecture that uses it).
+So that every lecture runs offline in a minute, :class:`SyntheticPose` draws people instead: a trapezoid torso,
+capsule arms, a skin-coloured head and hands, random proportions, clothing colours and body postures, on
+cluttered textured
 backgrounds with hand- and face-like distractors (skin-coloured blobs: the detector's favourite mistakes) and
 occluders. It is much easier than FLIC, but it fails the same "stupid" way the slides show.
 
 Coordinates are ``(x, y)`` in input pixels with integer values at pixel centres: pixel ``image[:, i, j]``
-is at ``(x, y) = (j, i)``. A heat map of stride ``s`` has cell ``(u, v)`` centred at
-``(s·u + (s − 1)/2, s·v + (s − 1)/2)``: the centre of the ``s × s`` block of input pixels it summarises.
+is at ``(x, y) = (j, i)`` (heat-map cells: see :mod:`course_lib.core.keypoints`).
 
 "The person's left" follows FLIC: a person facing the camera has the left shoulder ``lsho`` on the image's
 right.
 
-Lecture: 01_pose_detector
+It moved into core when lecture 03 got its own package: lectures 01-03 all draw their people here.
+
+Lecture: 01, 02, 03 (the people the joint finders see)
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from course_lib.core import check_choice, check_positive_int, check_seed, check_tensor
+from .checks import check_choice, check_positive_int, check_seed
+from .keypoints import gaussian_heatmaps
 
 JOINTS = ("face", "lsho", "lelb", "lwri", "rsho", "relb", "rwri", "lhip", "rhip")
 """FLIC's upper-body joints in the order the course uses; J = 9."""
@@ -37,57 +39,6 @@ EDGES = ((0, 1), (0, 4), (1, 2), (2, 3), (4, 5), (5, 6), (1, 7), (4, 8))
 shoulder–hip."""
 
 SPLITS = {"train": 0, "test": 1, "val": 2}  # split -> code mixed into every seed: the streams never meet
-
-
-def cell_centres(n: int, stride: int) -> torch.Tensor:
-    """Input-pixel coordinate of the centre of each of ``n`` output cells at ``stride``: Tensor[n], float32."""
-    return stride * torch.arange(n, dtype=torch.float32) + (stride - 1) / 2
-
-
-def gaussian_heatmaps(coords: torch.Tensor, size, *, stride: int, sigma: float) -> torch.Tensor:
-    """Heat-map targets: one unnormalised Gaussian per joint at the output resolution.
-
-    ``target[b, j, v, u] = exp(-((cx_u - x)² + (cy_v - y)²) / (2 σ²))`` where ``(cx_u, cy_v)`` is the centre of
-    output cell ``(u, v)`` in input pixels (see the module docstring). The peak is 1 when the joint sits on a cell
-    centre.
-
-    Parameters
-    ----------
-    coords : Tensor[B, J, 2], float
-        Joint positions ``(x, y)`` in input pixels.
-    size : int or (int, int)
-        Input image size ``H`` (square) or ``(H, W)``; both must be divisible by ``stride``.
-    stride : int
-        Input pixels per output cell; the heat maps are ``(H / stride, W / stride)``.
-    sigma : float
-        Standard deviation of the Gaussian, in input pixels.
-
-    Returns
-    -------
-    Tensor[B, J, H / stride, W / stride], float32 in [0, 1], on the device of ``coords``.
-
-    Examples
-    --------
-    >>> hm = gaussian_heatmaps(torch.tensor([[[4.5, 2.5]]]), 8, stride=2, sigma=1.0)   # (x, y) = (4.5, 2.5)
-    >>> hm.shape, hm[0, 0, 1, 2].item()    # row v = 1, column u = 2 is centred on (2·2 + 0.5, 2·1 + 0.5)
-    (torch.Size([1, 1, 4, 4]), 1.0)
-
-    Lecture: 01_pose_detector
-    """
-    check_tensor(coords, "coords", dims="B J 2", shape=(None, None, 2), dtype="float")
-    check_positive_int(stride, "stride")
-    H, W = (size, size) if isinstance(size, int) else tuple(size)
-    if H % stride or W % stride:
-        raise ValueError(f"size must be divisible by stride={stride}; got (H, W) = ({H}, {W})")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0 (input pixels), but found {sigma}")
-    h, w = H // stride, W // stride
-    xs = cell_centres(w, stride).to(coords.device)  # (w,)
-    ys = cell_centres(h, stride).to(coords.device)  # (h,)
-    dx2 = (xs[None, None, :] - coords[..., 0:1]) ** 2  # (B, J, w)
-    dy2 = (ys[None, None, :] - coords[..., 1:2]) ** 2  # (B, J, h)
-    d2 = dy2[..., :, None] + dx2[..., None, :]  # (B, J, h, w)
-    return torch.exp(-d2 / (2 * sigma**2)).float()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -179,7 +130,7 @@ def _draw_hand(canvas, xx, yy, wrist, direction, r, skin):
     _paint(canvas, _ellipse(xx, yy, c, 1.2 * r, 0.9 * r, np.arctan2(direction[1], direction[0])), skin)
 
 
-def _sample_pose(rng, size):
+def _sample_body(rng, size):
     """Joint positions (J, 2) and the body measurements used to draw them."""
     for _ in range(50):
         T = rng.uniform(0.28, 0.42) * size  # torso height: neck to hips, pixels
@@ -217,7 +168,7 @@ class SyntheticPose(torch.utils.data.Dataset):
     stream, so train and test never share a scene (the lesson of the slides' "FLIC-plus": FLIC's test frames
     had near-duplicates in its training set). A scene fixes the background, the distractors and the person's
     clothes and proportions; with ``frames_per_scene > 1`` consecutive samples are frames of one scene in
-    different poses, like a movie shot.
+    different postures, like a movie shot.
 
     Parameters
     ----------
@@ -253,7 +204,7 @@ class SyntheticPose(torch.utils.data.Dataset):
     >>> ds[0]["image"].shape, ds[0]["heatmaps"].shape
     (torch.Size([3, 64, 64]), torch.Size([9, 32, 32]))
 
-    Lecture: 01_pose_detector
+    Lecture: 01, 02, 03
     """
 
     def __init__(self, split: str, n: int, size: int = 64, seed: int = 0, *, stride: int = 2,
@@ -315,7 +266,7 @@ class SyntheticPose(torch.utils.data.Dataset):
         scene, frame = divmod(i, self.frames_per_scene)
         srng = self._rng(scene, 0)  # the scene: background, clothes, proportions
         drng = self._rng(scene, 1)  # the distractors (their own stream: switching them off changes nothing else)
-        frng = self._rng(scene, 2 + frame)  # the frame: pose, position, occluder, noise
+        frng = self._rng(scene, 2 + frame)  # the frame: posture, position, occluder, noise
         yy, xx = np.mgrid[0:S, 0:S].astype(np.float64)
         canvas = _texture(srng, xx, yy, srng.uniform(0, 1, 3), S)
         # Background clutter: rectangles and ellipses of random textures.
@@ -340,7 +291,7 @@ class SyntheticPose(torch.utils.data.Dataset):
         skin, hair = _skin(srng), srng.uniform(0, 0.45, 3) * srng.uniform(0.3, 1.0)
         shirt = _texture(srng, xx, yy, srng.uniform(0, 1, 3), S)
         sleeve_skin = srng.uniform() < 0.35  # short sleeves: bare forearms
-        joints, body = _sample_pose(frng, S)
+        joints, body = _sample_body(frng, S)
         face, lsho, lelb, lwri, rsho, relb, rwri, lhip, rhip = joints
         T, right, neck = body["T"], body["right"], body["neck"]
         arm_r = 0.09 * T
