@@ -51,5 +51,5 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from course_lib.grading.feedback import HideHiddenTests, SanitizeOutputs  # noqa: E402
 
 # ... and must be safe to open: no scripts, event handlers or javascript: URLs (make grade also sanitizes the
-# finished HTML file, course_lib.grading.feedback.sanitize_feedback_file).
+# finished HTML file, course_lib.grading.sanitize.sanitize_feedback_file).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeOutputs, CSSHTMLHeaderPreprocessor]

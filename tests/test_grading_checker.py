@@ -19,7 +19,7 @@ import pytest
 import torch
 from nbtools import ROOT
 
-from course_lib.grading import answers, checker, driver, intake
+from course_lib.grading import answers, checker, driver, intake, report
 
 LECTURE = "00_welcome"
 CHECKS = ROOT / "solutions" / LECTURE / "checks.py"
@@ -202,10 +202,10 @@ def test_grades_csv_keeps_every_cell_in_its_column(tmp_path):
     export = [{"assignment": LECTURE, "student_id": "ada", "raw_score": "4.0", "score": "4.0", "max_score": "4.0"}]
     refused = [(LECTURE, "eve\\,4.0", 'the student id is not accepted, "quoted"'),
                (LECTURE, "=cmd|' /C calc'!A0", "formula")]
-    driver.write_grades(tmp_path, export, refused)
+    report.write_grades(tmp_path, export, refused)
     with open(tmp_path / "grades.csv", newline="") as f:
         rows = list(csv.reader(f))
-    assert all(len(row) == len(driver.GRADES_COLUMNS) for row in rows)
+    assert all(len(row) == len(report.GRADES_COLUMNS) for row in rows)
     by_id = {row[1]: row for row in rows[1:]}
     assert by_id["eve\\,4.0"][2].startswith("not graded:") and by_id["eve\\,4.0"][5] == "0"
     assert "'=cmd|' /C calc'!A0" in by_id, "a cell a spreadsheet would run as a formula is defused"

@@ -16,14 +16,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from course_lib.grading.feedback import (
-    CapOutputs,
-    HideHiddenTests,
-    SanitizeOutputs,
-    sanitize_feedback_file,
-    sanitize_html,
-)
+from course_lib.grading.feedback import CapOutputs, HideHiddenTests, SanitizeOutputs
 from course_lib.grading.review import copies_of_reference, normalised_tokens, similar_pairs
+from course_lib.grading.sanitize import sanitize_feedback_file, sanitize_html
 
 # ----------------------------------------------------------------------------------------------- sanitize_html
 
