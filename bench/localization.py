@@ -42,8 +42,7 @@ from course_lib.localization import (  # noqa: E402
     group_errors,
     heatmap_argmax,
     joint_distances,
-    load_dropout_model,
-    load_localization,
+    load_or_train,
     localization_error,
     predict,
     train_localization,
@@ -104,7 +103,7 @@ def floors(test: SyntheticPose) -> dict:
 
 
 def dropout_study() -> dict:
-    first = load_dropout_model("none", 0, device=torch.device("cpu"))[1]
+    first = load_or_train("localization-dropout-none-s0", device="cpu")[1]
     conf = first["config"]
     out = {"setting": {k: conf[k] for k in ("drop_pooling", "drop_n_train", "drop_epochs", "drop_p", "drop_seeds",
                                             "n_test", "width")},
@@ -114,7 +113,7 @@ def dropout_study() -> dict:
         seen = SyntheticPose("train", conf["drop_n_train"], conf["size"], s)
         err, entry = {}, {}
         for k in DROPOUT_KINDS:
-            model, ckpt = load_dropout_model(k, s, device=torch.device("cpu"))
+            model, ckpt = load_or_train(f"localization-dropout-{k}-s{s}", device="cpu")
             err[k] = joint_distances(predict(model, test.images.float() / 255), test.joints).mean(1)
             train = joint_distances(predict(model, seen.images.float() / 255), seen.joints).mean(1)
             entry[k] = {"test_mean": round(float(err[k].mean()), 3), "train_mean": round(float(train.mean()), 3),
@@ -138,7 +137,7 @@ def main() -> None:
     models, ckpts = {}, {}
     for p in POOLINGS:
         for kind in KINDS:
-            models[kind, p], ckpts[kind, p] = load_localization(p, kind, device=cpu)
+            models[kind, p], ckpts[kind, p] = load_or_train(f"localization-{kind}{p}", device=cpu)
     conf, seed = ckpts["coarse", 4]["config"], ckpts["coarse", 4]["seed"]
     test = SyntheticPose("test", conf["n_test"], conf["size"], seed)
     data = {"test_images": len(test), "image_size": conf["size"], "command": ckpts["coarse", 4]["command"],
@@ -151,7 +150,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as out:
             train_localization(cfg=conf, profile=ckpts["coarse", 4]["profile"], seed=extra, out_dir=out,
                                command="bench/localization.py --seeds")
-            other = {(k, p): load_localization(p, k, device=cpu, path=f"{out}/localization-{k}{p}.pt")[0]
+            other = {(k, p): load_or_train(f"localization-{k}{p}", device=cpu, directory=out)[0]
                      for k in KINDS for p in POOLINGS}
             data["seeds"][str(extra)] = score_seed(other, SyntheticPose("test", conf["n_test"], conf["size"], extra))
         print(f"seed {extra} done")

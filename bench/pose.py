@@ -35,9 +35,10 @@ from course_lib.pose import (  # noqa: E402
     direct_conv2d,
     evaluate_detector,
     fft_conv2d,
+    load_or_train,  # noqa: E402
     predict_joints,
 )
-from course_lib.pose.joint import CONTROL_TASK, load_detector_extra, load_pose_models  # noqa: E402
+from course_lib.pose.joint import CONTROL_TASK  # noqa: E402
 from course_lib.pose.tasks import RADII  # noqa: E402
 
 VARIANTS = {"detector": "detector alone", "extra": "+ extra epochs (control)", "spatial": "+ spatial model",
@@ -74,9 +75,11 @@ def quality(device) -> dict:
     if not all(checkpoint_path(n).is_file() for n in CHECKPOINTS):
         return {"missing": "checkpoints/pose-{detector,detector-extra,spatial,joint}.pt; run python -m "
                            "course_lib.train pose, then pose-control with the same --set overrides"}
-    models = load_pose_models(device=device)
-    models["extra"], extra_ckpt = load_detector_extra(device=device)
-    ckpt = models["checkpoints"]["joint"]
+    loaded = {v: load_or_train(name, device=device) for v, name in
+              (("detector", "pose-detector"), ("extra", CONTROL_TASK), ("spatial", "pose-spatial"),
+               ("joint", "pose-joint"))}
+    models = {v: model for v, (model, _) in loaded.items()}
+    extra_ckpt, ckpt = loaded["extra"][1], loaded["joint"][1]
     cfg, seed = ckpt["config"], ckpt["seed"]
     if extra_ckpt["config"] != cfg or extra_ckpt["seed"] != seed:
         raise SystemExit(f"{CONTROL_TASK}.pt was made with other settings than pose-joint.pt: "

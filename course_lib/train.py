@@ -14,28 +14,32 @@ Lecture: 00_welcome (how checkpoints are made), and each lecture that loads one
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import os
 import pathlib
 import shlex
 import sys
+import typing
 
 from course_lib.core.checkpoints import ROOT
 from course_lib.core.checks import check_seed
 from course_lib.core.device import get_device, seed_everything
-from course_lib.core.profiles import PROFILES, check_settings, profile, settings
+from course_lib.core.profiles import PROFILES, check_settings, preset, profile
 from course_lib.core.registry import all_tasks
 from course_lib.core.registry import task as registered_task
 
 
-def parse_override(item: str, cfg: dict) -> tuple[str, object]:
-    """Parse ``KEY=VALUE`` against ``cfg``: the key must exist, the value takes the type of the current one."""
+def parse_override(item: str, cfg) -> tuple[str, object]:
+    """Parse ``KEY=VALUE`` against ``cfg``, a topic's settings dataclass (or a dict): the key must be one of its
+    fields, and the value takes the field's declared type (a dict's: the type of the current value)."""
     if "=" not in item:
         raise SystemExit(f"--set expects KEY=VALUE, but found {item!r}")
     key, raw = item.split("=", 1)
-    if key not in cfg:
-        raise SystemExit(f"--set {key}: unknown setting; permitted keys are {sorted(cfg)}")
-    kind = type(cfg[key])
+    types = typing.get_type_hints(type(cfg)) if dataclasses.is_dataclass(cfg) else {k: type(v) for k, v in cfg.items()}
+    if key not in types:
+        raise SystemExit(f"--set {key}: unknown setting; permitted keys are {sorted(types)}")
+    kind = types[key]
     try:
         value = (raw.lower() in {"1", "true", "yes"}) if kind is bool else kind(raw)
     except ValueError:
@@ -81,7 +85,10 @@ def check_arguments(task: str, train, cfg: dict, seed: int, out: pathlib.Path) -
         raise SystemExit(f"--out {out} is not writable by this user")
 
 
-def main(argv: list[str] | None = None) -> list[pathlib.Path]:
+def parse_command(argv: list[str]) -> tuple[argparse.Namespace, dict, str]:
+    """Parse the command line: ``(args, cfg, command)``, where ``cfg`` is the task's settings (its dataclass preset
+    for the profile, with the ``--set`` overrides, as a plain dict) and ``command`` the exact command that a
+    checkpoint records. Checking comes after (:func:`check_arguments`)."""
     parser = argparse.ArgumentParser(prog="python -m course_lib.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("task", help=f"one of {sorted(all_tasks())}")
     parser.add_argument("--profile", choices=PROFILES, default=None, help="default: the active profile")
@@ -90,21 +97,27 @@ def main(argv: list[str] | None = None) -> list[pathlib.Path]:
                         help="override one setting of the task's profile row (repeatable)")
     parser.add_argument("--out", type=pathlib.Path, default=ROOT, help=f"default: {ROOT}")
     args = parser.parse_args(argv)
-    train = resolve(args.task)
     try:
-        prof = args.profile or profile()
+        task = registered_task(args.task)
+        args.profile = args.profile or profile()
     except ValueError as err:
         raise SystemExit(str(err)) from None
-    cfg = settings(registered_task(args.task).settings, prof)
-    words = [args.task, "--profile", prof, "--seed", str(args.seed)]
+    typed = preset(task.settings, args.profile)  # the topic's dataclass: --set parses by field type
+    words = [args.task, "--profile", args.profile, "--seed", str(args.seed)]
     for item in args.overrides:
-        key, value = parse_override(item, cfg)
-        cfg[key] = value
+        key, value = parse_override(item, typed)
+        typed = dataclasses.replace(typed, **{key: value})
         words += ["--set", f"{key}={value}"]
     command = "python -m course_lib.train " + " ".join(shlex.quote(a) for a in words)
+    return args, dataclasses.asdict(typed), command  # a plain dict: what the task gets and its checkpoints store
+
+
+def main(argv: list[str] | None = None) -> list[pathlib.Path]:
+    args, cfg, command = parse_command(sys.argv[1:] if argv is None else argv)
+    train = resolve(args.task)
     check_arguments(args.task, train, cfg, args.seed, args.out)
     seed_everything(args.seed)
-    paths = train(cfg=cfg, profile=prof, seed=args.seed, out_dir=args.out, command=command)
+    paths = train(cfg=cfg, profile=args.profile, seed=args.seed, out_dir=args.out, command=command)
     for p in paths:
         print(f"wrote {p} ({p.stat().st_size / 1e6:.2f} MB)")
     return paths

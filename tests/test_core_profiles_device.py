@@ -139,3 +139,19 @@ def test_cuda_matches_cpu():
     ref = conv(x)
     out = conv.to("cuda")(x.to("cuda")).cpu()
     torch.testing.assert_close(out, ref, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "checkpoints").glob("*.pt")), ids=lambda p: p.stem)
+def test_every_shipped_command_still_means_what_its_checkpoint_records(path):
+    """The train CLI keeps its task names, settings keys and their meaning: each checkpoint's recorded command
+    parses to the same command and to the settings the checkpoint stores, and names the task that makes it."""
+    import shlex
+
+    from course_lib.train import parse_command
+
+    ckpt = torch.load(path, weights_only=True, map_location="cpu")
+    args, cfg, command = parse_command(shlex.split(ckpt["command"])[3:])
+    assert command == ckpt["command"]
+    common = set(ckpt["config"]) & set(cfg)  # an older checkpoint predates settings added since (with defaults)
+    assert common and {k: ckpt["config"][k] for k in common} == {k: cfg[k] for k in common}
+    assert registry.made_by(path.stem) == args.task

@@ -6,11 +6,11 @@ from torch.testing import assert_close
 
 from course_lib.core import checkpoint_path
 from course_lib.localization import (
+    Cascade,
     SyntheticPose,
     evaluate,
     group_errors,
-    load_dropout_model,
-    load_localization,
+    load_or_train,
     localization_error,
     make_datasets,
     with_stride,
@@ -49,10 +49,26 @@ def test_with_stride_shares_images_and_changes_targets():
 
 @pytest.mark.parametrize("pooling", POOLINGS)
 def test_bad_checkpoint_requests(pooling):
-    with pytest.raises(ValueError, match=r"kind must be one of"):
-        load_localization(pooling, "fine")
-    with pytest.raises(ValueError, match=r"pooling must be one of \(4, 8, 16\), but found 2"):
-        load_localization(2)
+    with pytest.raises(ValueError, match=r"name must be 'localization-<kind><pooling>' .* found 'localization-fine"):
+        load_or_train(f"localization-fine{pooling}")
+    with pytest.raises(ValueError, match=r"pooling in \(4, 8, 16\).* but found 'localization-coarse2'"):
+        load_or_train("localization-coarse2")
+    with pytest.raises(ValueError, match=r"dropout in \('none', 'standard', 'spatial'\)"):
+        load_or_train(f"localization-dropout-channel-s{pooling}")
+
+
+def test_load_or_train_trains_a_missing_model_with_the_settings_given(tmp_path):
+    from course_lib import settings
+
+    cfg = settings("localization", "fast") | {"n_train": 16, "n_val": 4, "n_test": 4, "size": 32, "epochs": 1,
+                                               "width": 4, "fine_width": 4, "crop": 16, "samples": 8,
+                                               "drop_n_train": 8, "drop_epochs": 1}
+    model, info = load_or_train("localization-cascade16", cfg=cfg, directory=tmp_path, device="cpu")
+    assert isinstance(model, Cascade) and not model.training and model.coarse.pooling == 16
+    assert info["source"] == "trained now" and info["command"] is None and info["config"] == cfg
+    assert 0 < info["metrics"]["err_mean"] < 64
+    model, info = load_or_train("localization-dropout-standard-s3", cfg=cfg, directory=tmp_path, device="cpu")
+    assert model.dropout == "standard" and model.pooling == cfg["drop_pooling"] and info["seed"] == 3
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +76,7 @@ def test_splits():
     """The test split each checkpoint was evaluated on, drawn once (targets restrided per pooling)."""
     path = checkpoint_path("localization-coarse4")
     assert path.is_file(), "checkpoints/localization-*.pt not shipped"
-    _, ckpt = load_localization(4, "coarse", device=torch.device("cpu"))
+    _, ckpt = load_or_train("localization-coarse4", device="cpu")
     cfg = ckpt["config"]
     return {"test": SyntheticPose("test", cfg["n_test"], cfg["size"], ckpt["seed"], stride=4)}
 
@@ -70,7 +86,7 @@ def test_splits():
 def test_checkpoints_reproduce_their_metrics(kind, pooling, test_splits):
     path = checkpoint_path(f"localization-{kind}{pooling}")
     assert path.stat().st_size < 5e6
-    model, ckpt = load_localization(pooling, kind, device=torch.device("cpu"))
+    model, ckpt = load_or_train(f"localization-{kind}{pooling}", device="cpu")
     assert ckpt["command"].startswith("python -m course_lib.train localization")
     metrics = evaluate(model, with_stride(test_splits, pooling)["test"])
     for key in ("err_mean", "med_mean", "err_lwri", "group_shoulder"):
@@ -79,7 +95,7 @@ def test_checkpoints_reproduce_their_metrics(kind, pooling, test_splits):
 
 def test_checkpoints_show_the_tradeoff(test_splits):
     # The claims lecture 03 makes from these files (it prints the same numbers, re-measured).
-    ckpt = {(k, p): load_localization(p, k, device=torch.device("cpu"))[1] for k in KINDS for p in POOLINGS}
+    ckpt = {(k, p): load_or_train(f"localization-{k}{p}", device="cpu")[1] for k in KINDS for p in POOLINGS}
     med = {key: c["metrics"]["med_mean"] for key, c in ckpt.items()}
     assert med["longer", 4] < med["longer", 8] < med["longer", 16]  # more pooling, less accurate
     for p in (8, 16):  # against its equal-budget control the cascade wins at 8x and 16x ...
@@ -97,10 +113,10 @@ def test_checkpoints_show_the_tradeoff(test_splits):
 
 @pytest.mark.parametrize("dropout", DROPOUT_KINDS)
 def test_dropout_study_checkpoints_reproduce_their_metrics(dropout):
-    _, first = load_dropout_model("none", 0, device=torch.device("cpu"))
+    _, first = load_or_train("localization-dropout-none-s0", device="cpu")
     cfg = first["config"]
     for seed in range(cfg["drop_seeds"]):
-        model, ckpt = load_dropout_model(dropout, seed, device=torch.device("cpu"))
+        model, ckpt = load_or_train(f"localization-dropout-{dropout}-s{seed}", device="cpu")
         assert ckpt["command"].startswith("python -m course_lib.train localization-dropout")
         assert model.dropout == (None if dropout == "none" else dropout) and model.p == cfg["drop_p"]
         test = SyntheticPose("test", cfg["n_test"], cfg["size"], seed, stride=cfg["drop_pooling"])
@@ -114,9 +130,9 @@ def test_dropout_study_checkpoints_reproduce_their_metrics(dropout):
 
 
 def test_dropout_study_shows_what_the_lecture_says():
-    cfg = load_dropout_model("none", 0, device=torch.device("cpu"))[1]["config"]
+    cfg = load_or_train("localization-dropout-none-s0", device="cpu")[1]["config"]
     seeds = range(cfg["drop_seeds"])
-    m = {(k, s): load_dropout_model(k, s, device=torch.device("cpu"))[1]["metrics"] for k in DROPOUT_KINDS
+    m = {(k, s): load_or_train(f"localization-dropout-{k}-s{s}", device="cpu")[1]["metrics"] for k in DROPOUT_KINDS
          for s in seeds}
     assert len(seeds) >= 3
     for key, metrics in m.items():  # the setting over-fits: something to regularise

@@ -5,8 +5,8 @@ import torch
 from torch.testing import assert_close
 
 from course_lib.core import checkpoint_path
-from course_lib.pose import PartDetector, SyntheticPose, heatmap_loss, num_params
-from course_lib.pose.tasks import evaluate_detector, load_detector
+from course_lib.pose import PartDetector, SyntheticPose, heatmap_loss, load_or_train, num_params
+from course_lib.pose.tasks import evaluate_detector
 
 
 @pytest.mark.parametrize("simple", [False, True])
@@ -83,7 +83,8 @@ def test_a_few_steps_learn():
 def test_shipped_detector_checkpoint_reproduces_its_metrics():
     path = checkpoint_path("pose-detector")
     assert path.is_file(), f"{path} not made yet (python -m course_lib.train pose ...)"
-    model, ckpt = load_detector(path, device=torch.device("cpu"))
+    model, ckpt = load_or_train("pose-detector", device="cpu")
+    assert ckpt["source"] == "checkpoint"
     cfg = ckpt["config"]  # only the test split: rendering the training split (4,000 images) to discard it is waste
     test = SyntheticPose("test", cfg["n_test"], cfg["size"], ckpt["seed"], stride=PartDetector.stride)
     metrics = evaluate_detector(model, test)
@@ -115,5 +116,18 @@ def test_pose_task_saves_the_detector_and_hands_it_on(tmp_path, monkeypatch):
                       "command": "python -m course_lib.train pose"}
     ckpt = load_checkpoint(paths[0], task="pose-detector")
     assert ckpt["config"]["width"] == 4 and 0.0 <= ckpt["metrics"]["dr10_mean"] <= 100.0
-    model, _ = load_detector(paths[0], device=torch.device("cpu"))
+    model, _ = load_or_train("pose-detector", directory=tmp_path, device="cpu")
     assert model.simple and model.width == 4
+
+
+def test_load_or_train_trains_what_is_missing_with_the_settings_given(tmp_path):
+    from course_lib import settings
+
+    cfg = settings("pose", "fast") | {"n_train": 8, "n_test": 4, "size": 32, "epochs": 1, "batch_size": 4,
+                                       "width": 4, "simple": True, "kernel_size": 31, "spatial_n": 8, "joint_n": 8,
+                                       "joint_batch_size": 4}
+    model, info = load_or_train("pose-joint", cfg=cfg, directory=tmp_path, device="cpu")
+    assert info["source"] == "trained now" and info["command"] is None and info["config"] == cfg
+    assert model.detector.width == 4 and 0.0 <= info["metrics"]["dr10_mean"] <= 100.0
+    with pytest.raises(ValueError, match=r"name must be one of .* but found 'pose-detektor'"):
+        load_or_train("pose-detektor")

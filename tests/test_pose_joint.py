@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from course_lib.core import checkpoint_path, load_checkpoint
-from course_lib.pose import JOINTS, PartDetector, SpatialModel, SyntheticPose
-from course_lib.pose.joint import JointModel, joint_loss, load_pose_models, make_spatial
+from course_lib.pose import JOINTS, PartDetector, SpatialModel, SyntheticPose, load_or_train
+from course_lib.pose.joint import JointModel, joint_loss, make_spatial
 from course_lib.pose.tasks import evaluate_detector
 
 
@@ -53,8 +53,11 @@ NAMES = ("pose-detector", "pose-spatial", "pose-joint")
 def test_checkpoints_reproduce_their_metrics():
     missing = [n for n in NAMES if not checkpoint_path(n).is_file()]
     assert not missing, f"shipped checkpoints missing: {missing} (python -m course_lib.train pose)"
-    models = load_pose_models(device=torch.device("cpu"))
-    ckpts = models["checkpoints"]
+    loaded = {name.split("-")[1]: load_or_train(name, device="cpu") for name in NAMES}
+    models = {k: model for k, (model, _) in loaded.items()}
+    ckpts = {k: info for k, (_, info) in loaded.items()}
+    assert all(info["source"] == "checkpoint" for info in ckpts.values())
+    assert isinstance(models["spatial"], JointModel) and isinstance(models["joint"], JointModel)
     cfg, seed = ckpts["joint"]["config"], ckpts["joint"]["seed"]
     test = SyntheticPose("test", cfg["n_test"], cfg["size"], seed, stride=models["detector"].stride)
     for variant in ("spatial", "joint"):
@@ -70,11 +73,11 @@ def test_checkpoints_reproduce_their_metrics():
 
 @pytest.mark.slow
 def test_equal_budget_control_reproduces_its_metrics_and_joint_training_beats_it():
-    from course_lib.pose.joint import CONTROL_TASK, load_detector_extra
+    from course_lib.pose.joint import CONTROL_TASK
 
     path = checkpoint_path(CONTROL_TASK)
     assert path.is_file(), f"{path} missing (python -m course_lib.train pose-control, with the pose checkpoints' --set)"
-    model, ckpt = load_detector_extra(device=torch.device("cpu"))
+    model, ckpt = load_or_train(CONTROL_TASK, device="cpu")
     joint = load_checkpoint(checkpoint_path("pose-joint"))
     assert ckpt["config"] == joint["config"] and ckpt["seed"] == joint["seed"], "control must share the joint budget"
     cfg = ckpt["config"]

@@ -42,3 +42,12 @@ def test_skips_improve_mean_iou_and_boundaries():
     assert metrics["8s"]["boundary_acc"] > metrics["32s"]["boundary_acc"] + 0.02, metrics
     total = sum(checkpoint_path(n).stat().st_size for n in NAMES if checkpoint_path(n).is_file())
     assert total <= 10e6, f"lecture 04 checkpoints take {total / 1e6:.1f} MB; keep them ≤ 10 MB"
+
+
+def test_load_or_train_trains_a_missing_model_with_the_settings_given(tmp_path):
+    from course_lib import settings
+
+    cfg = settings("fcn", "fast") | {"n_train": 8, "n_test": 4, "size": 32, "epochs": 1, "batch_size": 4, "width": 4}
+    model, info = load_or_train("fcn-8s", cfg=cfg, directory=tmp_path, device="cpu")
+    assert info["source"] == "trained now" and info["command"] is None and info["config"]["variant"] == "8s"
+    assert not model.training and 0.0 <= info["metrics"]["mean_iou"] <= 1.0

@@ -19,6 +19,7 @@ Lecture: 07_colorization
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import torch
@@ -28,12 +29,12 @@ from torch.utils.data import DataLoader
 from course_lib.core import (
     check_choice,
     check_seed,
-    checkpoint_path,
+    checkpoint_or_train,
     fit,
     get_device,
-    load_model,
     round_to_half,
     save_checkpoint,
+    settings,
 )
 
 from .bins import ab_bins
@@ -187,20 +188,42 @@ def evaluate(model: ColorizationNet | None, test_set: SyntheticColorScenes, *, T
     return color_metrics(pred, rgb, mask, ab_bins())
 
 
-def load_colorization(kind: str, *, path: str | pathlib.Path | None = None,
-                      device: torch.device | str | None = None) -> tuple[ColorizationNet, dict]:
-    """Load the shipped ``colorization-<kind>`` checkpoint, built with the width it was trained with.
+def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: torch.device | str | None = None,
+                  directory: str | os.PathLike | None = None, progress: bool = False) -> tuple[ColorizationNet, dict]:
+    """Load the checkpoint ``name`` if present, else train that model now with ``cfg``.
 
-    Returns ``(model, checkpoint)``: the model in eval mode on ``device`` (default ``get_device()``), and the
-    checkpoint with its ``metrics``, ``config`` and ``command``. A missing file raises ``FileNotFoundError``
-    naming the command that makes it.
+    Parameters
+    ----------
+    name : {"colorization-l2", "colorization-class", "colorization-rebal"}
+        ``colorization-<kind>`` for ``kind`` in :data:`KINDS`.
+    cfg : dict, optional
+        The ``colorization`` settings to train with when the checkpoint is missing (default: the active
+        profile's).
+    seed, device, directory, progress
+        Seed of a run made here, where the model goes (default ``get_device()``), the folder of the checkpoints
+        (default ``checkpoints/``), progress bars.
+
+    Returns
+    -------
+    (model, info)
+        The model in eval mode; ``info``: ``source``, ``config``, ``metrics``, ``command``, ``seed``, ``profile``
+        (see :func:`course_lib.core.checkpoint_or_train`).
 
     Lecture: 07_colorization
     """
-    check_choice(kind, "kind", KINDS)
-    path = checkpoint_path(f"colorization-{kind}") if path is None else pathlib.Path(path)
-    return load_model(path, lambda cfg: build_model(kind, width=int(cfg["width"])), task=f"colorization-{kind}",
-                      device=device)
+    check_choice(name, "name", tuple(f"colorization-{k}" for k in KINDS))
+    kind = name.split("-", 1)[1]
+    cfg = dict(settings("colorization") if cfg is None else cfg)
+
+    def train():
+        train_set = SyntheticColorScenes("train", cfg["n_train"], cfg["size"], seed)
+        test_set = SyntheticColorScenes("test", cfg["n_test"], cfg["size"], seed)
+        torch.manual_seed(seed)
+        model, _ = train_model(kind, train_set, cfg=cfg, device=device, seed=seed, progress=progress)
+        return model, {**cfg, "kind": kind}, evaluate(model, test_set, T=cfg["T"])
+
+    return checkpoint_or_train(name, lambda config: build_model(kind, width=int(config["width"])), train, seed=seed,
+                               directory=directory, device=device)
 
 
 def train_colorization(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,

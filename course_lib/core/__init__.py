@@ -3,7 +3,7 @@ exercises, and the registries that topics fill (``registry``). Topic packages im
 each other; core names no topic."""
 
 from . import receptive
-from .checkpoints import checkpoint_path, load_checkpoint, load_model, save_checkpoint
+from .checkpoints import checkpoint_or_train, checkpoint_path, load_checkpoint, load_model, save_checkpoint
 from .checks import (
     check_choice,
     check_memory,
@@ -27,6 +27,7 @@ __all__ = [
     "segmentation_scores", "check_memory", "check_model_input", "check_number", "resolve_device",
     "check_positive_int", "check_same_shape",
     "check_seed", "check_tensor",
+    "checkpoint_or_train",
     "checkpoint_path", "exercise", "fit", "get_device", "is_grading", "load_checkpoint", "load_model", "profile",
     "num_params", "round_to_half", "save_checkpoint", "seed_everything", "settings", "tests_passed", "time_fn",
     "to_device",

@@ -214,6 +214,49 @@ def load_model(
     return model.to(device).eval(), ckpt
 
 
+def checkpoint_or_train(name: str, build, train, *, seed: int = 0, directory: str | os.PathLike | None = None,
+                        device: str | torch.device | None = None) -> tuple[torch.nn.Module, dict]:
+    """The body of every topic's ``load_or_train(name, ...)``: load ``<directory>/<name>.pt`` if it is there,
+    else train the model now.
+
+    Parameters
+    ----------
+    name : str
+        The checkpoint (and its ``task``), e.g. ``"net-8s"``.
+    build : callable ``(config: dict) -> nn.Module``
+        Builds the untrained model from the settings the checkpoint records (see :func:`load_model`).
+    train : callable ``() -> (model, config, metrics)``
+        Trains the model now (only called when the file is missing); ``config`` is the settings dict it used and
+        ``metrics`` what it measured on the held-out split.
+    seed : int
+        The seed ``train`` uses (recorded in the info).
+    directory : path-like, optional
+        Folder of the checkpoint (default the shipped ``checkpoints/``).
+    device : device, optional
+        Where the model goes (default :func:`course_lib.get_device`).
+
+    Returns
+    -------
+    (model, info)
+        The model in eval mode on ``device``; ``info`` has ``source`` ("checkpoint" or "trained now"),
+        ``config``, ``metrics``, ``command`` (None when trained now), ``seed`` and ``profile``.
+
+    Lecture: 00_welcome (and every lecture that loads a checkpoint)
+    """
+    from .device import get_device, resolve_device
+    from .profiles import profile
+
+    device = resolve_device(device) if device is not None else get_device()
+    path = (pathlib.Path(directory) if directory is not None else ROOT) / f"{name}.pt"
+    if path.is_file():
+        model, ckpt = load_model(path, build, task=name, device=device)
+        return model, {"source": "checkpoint", "config": ckpt.get("config") or {}, "metrics": ckpt["metrics"],
+                       "command": ckpt["command"], "seed": ckpt["seed"], "profile": ckpt["profile"]}
+    model, config, metrics = train()
+    return model.to(device).eval(), {"source": "trained now", "config": dict(config), "metrics": dict(metrics),
+                                     "command": None, "seed": seed, "profile": profile()}
+
+
 def _load_into(model: torch.nn.Module, ckpt: dict, path) -> None:
     _check_fits(ckpt["state_dict"], model, path)
     own = model.state_dict()

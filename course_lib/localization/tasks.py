@@ -1,9 +1,10 @@
-"""The training tasks behind lecture 03's checkpoints, and loading them.
+"""The training tasks behind lecture 03's checkpoints, and ``load_or_train``.
 
 ``python -m course_lib.train localization`` (:func:`train_localization`) trains, for each pooling factor, a
 coarse model (E1); the same model trained ``cascade_epochs`` longer with E1 alone (the equal-budget control of
 the cascade); its shared-feature cascade and a standard cascade (E2, both started from the coarse model). It
 saves ``localization-{coarse,longer,cascade,standard}{p}.pt`` with their test metrics (:mod:`.metrics`).
+:func:`load_or_train` loads any of them, or trains it now when it is missing.
 ``python -m course_lib.train localization-dropout`` (:func:`train_dropout_study`) trains the dropout study (no
 dropout, standard dropout, SpatialDropout; several seeds) in a setting that over-fits.
 
@@ -13,20 +14,21 @@ Lecture: 03_localization
 from __future__ import annotations
 
 import copy
+import os
 import pathlib
+import re
 import time
 
 import torch
 
 from course_lib.core import (
-    check_choice,
-    checkpoint_path,
+    checkpoint_or_train,
     fit,
     get_device,
-    load_model,
     round_to_half,
     save_checkpoint,
     seed_everything,
+    settings,
 )
 from course_lib.core.keypoints import heatmap_loss
 from course_lib.core.people import JOINTS, SyntheticPose
@@ -133,48 +135,70 @@ longer with E1 alone (the cascade's equal-budget control), the shared-feature ca
 DROPOUT_KINDS = ("none", "standard", "spatial")
 
 
-def load_localization(pooling: int, kind: str = "coarse", *, device: torch.device | None = None,
-                      path: str | pathlib.Path | None = None) -> tuple[torch.nn.Module, dict]:
-    """Load a shipped checkpoint: ``kind`` ∈ :data:`KINDS` at ``pooling`` ∈ {4, 8, 16}.
+def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: torch.device | str | None = None,
+                  directory: str | os.PathLike | None = None, progress: bool = False) -> tuple[torch.nn.Module, dict]:
+    """Load the checkpoint ``name`` if present, else train that model now with ``cfg``.
 
-    Returns ``(model, checkpoint)``, the model in eval mode on ``device`` (default ``get_device()``).
+    Parameters
+    ----------
+    name : str
+        ``localization-<kind><pooling>`` with ``kind`` ∈ :data:`KINDS` and ``pooling`` ∈ {4, 8, 16} (a
+        :class:`CoarseModel` or a :class:`Cascade`), or ``localization-dropout-<dropout>-s<k>`` with ``dropout`` ∈
+        {"none", "standard", "spatial"} (the dropout study's model of training seed ``k``; its training images are
+        ``SyntheticPose("train", cfg["drop_n_train"], cfg["size"], k)``, and ``k`` replaces ``seed``).
+    cfg : dict, optional
+        The ``localization`` settings to train with when the checkpoint is missing (default: the active profile's).
+    seed : int
+        Seed of a training run made here.
+    device, directory, progress
+        Where the model goes, the folder of the checkpoints (default ``checkpoints/``), progress bars.
+
+    Returns
+    -------
+    (model, info)
+        The model in eval mode; ``info``: ``source``, ``config``, ``metrics``, ``command``, ``seed``, ``profile``
+        (see :func:`course_lib.core.checkpoint_or_train`).
 
     Lecture: 03_localization
     """
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {POOLINGS}, but found {pooling!r}")
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, but found {kind!r}")
-    task = f"localization-{kind}{pooling}"
-    path = checkpoint_path(task) if path is None else pathlib.Path(path)
+    cfg = dict(settings("localization") if cfg is None else cfg)
+    found = re.fullmatch(r"localization-(\w+?)(\d+)", name) if isinstance(name, str) else None
+    dropped = re.fullmatch(r"localization-dropout-(\w+)-s(\d+)", name) if isinstance(name, str) else None
+    if dropped and dropped[1] in DROPOUT_KINDS:
+        dropout, seed = dropped[1], int(dropped[2])
+        pooling, kind = cfg["drop_pooling"], "coarse"
+    elif found and found[1] in KINDS and int(found[2]) in POOLINGS:
+        kind, pooling, dropout = found[1], int(found[2]), "spatial"
+    else:
+        raise ValueError(f"name must be 'localization-<kind><pooling>' (kind in {KINDS}, pooling in {POOLINGS}) or "
+                         f"'localization-dropout-<dropout>-s<seed>' (dropout in {DROPOUT_KINDS}), but found {name!r}")
+    mode = None if dropout == "none" else dropout
 
-    def build(cfg: dict) -> torch.nn.Module:
-        model = build_coarse(cfg, pooling)
+    def build(config: dict) -> torch.nn.Module:
+        if dropped:
+            return build_coarse(config, config["drop_pooling"], mode, p=config["drop_p"])
+        model = build_coarse(config, pooling)
         if kind in ("coarse", "longer"):
             return model
-        return build_cascade(cfg, model, shared_features=kind == "cascade")
+        return build_cascade(config, model, shared_features=kind == "cascade")
 
-    return load_model(path, build, task=task, device=device)
+    def train():
+        if dropped:  # the study's setting: few images, many epochs
+            study = dict(cfg, n_train=cfg["drop_n_train"], epochs=cfg["drop_epochs"])
+            data = make_datasets(study, seed, pooling)
+            model, _ = train_coarse(study, seed, pooling, data=data, dropout=mode, p=cfg["drop_p"], progress=progress)
+            return model, cfg, evaluate(model, data["test"])
+        data = make_datasets(cfg, seed, pooling)
+        model, _ = train_coarse(cfg, seed, pooling, data=data, progress=progress)
+        if kind == "longer":
+            model, _ = train_coarse(cfg, seed, pooling, data=data, init=model, epochs=cfg["cascade_epochs"],
+                                    progress=progress)
+        elif kind in ("cascade", "standard"):
+            model, _ = train_cascade(cfg, seed, model, data=data, shared_features=kind == "cascade",
+                                     progress=progress)
+        return model, cfg, evaluate(model, data["test"])
 
-
-def load_dropout_model(dropout: str, seed: int, *, device: torch.device | None = None,
-                       path: str | pathlib.Path | None = None) -> tuple[CoarseModel, dict]:
-    """Load one model of the dropout study: ``dropout`` ∈ {"none", "standard", "spatial"}, training seed ``seed``.
-
-    Returns ``(model, checkpoint)``; ``checkpoint["metrics"]`` holds the test and training errors and the
-    validation curve (``curve_e{k}``). The training images are ``SyntheticPose("train", cfg["drop_n_train"],
-    cfg["size"], seed)``.
-
-    Lecture: 03_localization
-    """
-    check_choice(dropout, "dropout", DROPOUT_KINDS)
-    task = f"localization-dropout-{dropout}-s{seed}"
-    path = checkpoint_path(task) if path is None else pathlib.Path(path)
-
-    def build(cfg: dict) -> torch.nn.Module:
-        return build_coarse(cfg, cfg["drop_pooling"], None if dropout == "none" else dropout, p=cfg["drop_p"])
-
-    return load_model(path, build, task=task, device=device)
+    return checkpoint_or_train(name, build, train, seed=seed, directory=directory, device=device)
 
 
 def _save(out_dir, name, model, metrics, **kw) -> pathlib.Path:

@@ -28,7 +28,7 @@ import time
 import torch
 from torch import nn
 
-from course_lib.core import check_tensor, checkpoint_path, fit, get_device, load_model, save_checkpoint
+from course_lib.core import check_tensor, fit, get_device, load_model, save_checkpoint
 from course_lib.core.keypoints import heatmap_loss
 from course_lib.core.people import EDGES, JOINTS
 
@@ -217,16 +217,6 @@ def train_detector_extra(detector: nn.Module, train, cfg: dict, *, seed: int, pr
     return model.eval(), history
 
 
-def load_detector_extra(path: str | pathlib.Path | None = None, *, device: torch.device | None = None
-                        ) -> tuple[nn.Module, dict]:
-    """Load ``pose-detector-extra.pt``, the equal-budget control (see :func:`train_detector_extra`).
-
-    Lecture: 02_pose_spatial
-    """
-    path = checkpoint_path(CONTROL_TASK) if path is None else pathlib.Path(path)
-    return load_model(path, build_detector, task=CONTROL_TASK, device=device)
-
-
 def train_pose_control(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str
                        ) -> list[pathlib.Path]:
     """The ``pose-control`` task: ``pose-detector.pt`` trained alone for ``joint_epochs`` more epochs, saved as
@@ -282,42 +272,6 @@ def train_spatial_and_joint(detector: nn.Module, *, cfg: dict, profile: str, see
     common = {"command": command, "profile": profile, "seed": seed, "config": cfg}
     return [save_checkpoint(out_dir / f"{SPATIAL_TASK}.pt", spatial, task=SPATIAL_TASK, metrics=metrics_s, **common),
             save_checkpoint(out_dir / f"{JOINT_TASK}.pt", joint, task=JOINT_TASK, metrics=metrics_j, **common)]
-
-
-def load_pose_models(directory: str | pathlib.Path | None = None, *, device: torch.device | None = None) -> dict:
-    """Load the three pose checkpoints of lecture 02, built with the sizes they were trained with.
-
-    Parameters
-    ----------
-    directory : path, optional
-        Folder holding ``pose-detector.pt``, ``pose-spatial.pt``, ``pose-joint.pt`` (default ``checkpoints/``).
-
-    Returns
-    -------
-    dict
-        ``{"detector": PartDetector, "spatial": JointModel(detector, spatial), "joint": JointModel,
-        "checkpoints": {name: checkpoint dict}}``, models in eval mode on ``device`` (default ``get_device()``).
-
-    Raises
-    ------
-    FileNotFoundError
-        A checkpoint is missing (the message names the command that makes it).
-
-    Lecture: 02_pose_spatial
-    """
-    folder = checkpoint_path("x").parent if directory is None else pathlib.Path(directory)
-    device = device or get_device()
-    ckpts = {}
-
-    detector, ckpts["detector"] = load_model(folder / f"{DETECTOR_TASK}.pt", build_detector, task=DETECTOR_TASK,
-                                             device=device)
-    spatial, ckpts["spatial"] = load_model(folder / f"{SPATIAL_TASK}.pt", make_spatial, task=SPATIAL_TASK,
-                                           device=device)
-    joint, ckpts["joint"] = load_model(folder / f"{JOINT_TASK}.pt",
-                                       lambda cfg: JointModel(build_detector(cfg), make_spatial(cfg)),
-                                       task=JOINT_TASK, device=device)
-    return {"detector": detector, "spatial": JointModel(detector, spatial).to(device).eval(), "joint": joint,
-            "checkpoints": ckpts}
 
 
 def train_pose(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:

@@ -14,16 +14,12 @@ Lecture: 01_pose_detector
 
 from __future__ import annotations
 
-import pathlib
-
 import torch
 
 from course_lib.core import (
     check_tensor,
-    checkpoint_path,
     fit,
     get_device,
-    load_model,
     seed_everything,
 )
 from course_lib.core.keypoints import heatmap_argmax, heatmap_loss
@@ -125,20 +121,6 @@ def train_detector(cfg: dict, seed: int, *, progress: bool = True, live_plot: bo
     metrics = evaluate_detector(model, test)
     metrics.update(final_loss=history["epoch_loss"][-1], train_seconds=history["seconds"])
     return model, metrics
-
-
-def load_detector(path: str | pathlib.Path | None = None, *, device: torch.device | None = None
-                  ) -> tuple[PartDetector, dict]:
-    """Build a :class:`PartDetector` with the width a checkpoint was trained with and load it.
-
-    ``path`` defaults to ``checkpoints/pose-detector.pt``. Returns ``(model, checkpoint)`` with the model in eval
-    mode on ``device`` (default ``get_device()``); ``checkpoint["metrics"]``, ``["config"]``, ``["command"]``
-    say what it claims and how it was made.
-
-    Lecture: 01_pose_detector
-    """
-    path = checkpoint_path("pose-detector") if path is None else pathlib.Path(path)
-    return load_model(path, build_detector, task=DETECTOR_TASK, device=device)
 
 
 def build_detector(cfg: dict) -> PartDetector:

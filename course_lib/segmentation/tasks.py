@@ -10,6 +10,7 @@ Lecture: 04_segmentation
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import torch
@@ -19,13 +20,14 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.core import (
     check_choice,
-    checkpoint_path,
+    checkpoint_or_train,
     fit,
     get_device,
-    load_model,
+    resolve_device,
     round_to_half,
     save_checkpoint,
     seed_everything,
+    settings,
 )
 
 from .convolutionalize import PatchClassifier
@@ -105,50 +107,49 @@ def patch_metrics(model: PatchClassifier, test: SyntheticScenes, *, seed: int = 
     return {"patch_acc": float(acc)}
 
 
-def load_or_train(name: str, *, cfg: dict, seed: int = 0, device: torch.device | str | None = None,
-                  progress: bool = False) -> tuple[nn.Module, dict]:
-    """Load the shipped checkpoint ``name`` if present, else train the model now with ``cfg``.
+def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: torch.device | str | None = None,
+                  directory: str | os.PathLike | None = None, progress: bool = False) -> tuple[nn.Module, dict]:
+    """Load the checkpoint ``name`` if present, else train that model now with ``cfg``.
 
     Parameters
     ----------
     name : {"fcn-32s", "fcn-16s", "fcn-8s", "fcn-patch"}
-    cfg : dict
-        The "fcn" profile row, used only when the checkpoint is missing.
+    cfg : dict, optional
+        The ``fcn`` settings to train with when the checkpoint is missing (default: the active profile's).
+    seed, device, directory, progress
+        Seed of a run made here, where the model goes (default :func:`course_lib.get_device`, which honours
+        ``COURSE_DEVICE``), the folder of the checkpoints (default ``checkpoints/``), progress bars.
 
     Returns
     -------
     model : nn.Module
-        In eval mode, on ``device`` (default: :func:`course_lib.get_device`, which honours ``COURSE_DEVICE``).
+        In eval mode, on ``device``.
     info : dict
         ``source`` ("checkpoint" or "trained now"), ``config`` (the settings the model was trained with: build
         the matching test split from its ``n_test``, ``size``), ``metrics`` (as recorded, or measured now),
-        ``command``.
+        ``command``, ``seed``, ``profile`` (see :func:`course_lib.core.checkpoint_or_train`).
 
     Lecture: 04_segmentation
     """
     check_choice(name, "name", ("fcn-32s", "fcn-16s", "fcn-8s", "fcn-patch"))
-    device = torch.device(device) if device is not None else get_device()
-    path = checkpoint_path(name)
-    if path.is_file():
-        model, ckpt = load_model(path, lambda config: _build(name, config), task=name, device=device)
-        info = {"source": "checkpoint", "config": ckpt["config"], "metrics": ckpt["metrics"],
-                "command": ckpt["command"]}
-        return model, info
-    seed_everything(seed)
-    train = SyntheticScenes("train", cfg["n_train"], cfg["size"], seed)
-    test = SyntheticScenes("test", cfg["n_test"], cfg["size"], seed)
-    config = {**cfg, "num_classes": train.num_classes, "variant": name.split("-")[1]}
-    model = _build(name, config).to(device)
-    if name == "fcn-patch":
-        train_patch_classifier(model, train, n_patches=cfg["n_patches"], epochs=cfg["patch_epochs"], seed=seed,
-                               progress=progress)
-        metrics = patch_metrics(model.cpu(), test, seed=seed)
-    else:
-        train_segmenter(model, train, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"], seed=seed,
-                        progress=progress)
-        metrics = scene_metrics(model, test)
-    info = {"source": "trained now", "config": config, "metrics": metrics, "command": None}
-    return model.to(device).eval(), info
+    cfg = dict(settings("fcn") if cfg is None else cfg)
+
+    def train():
+        seed_everything(seed)
+        train_set = SyntheticScenes("train", cfg["n_train"], cfg["size"], seed)
+        test = SyntheticScenes("test", cfg["n_test"], cfg["size"], seed)
+        config = {**cfg, "num_classes": train_set.num_classes, "variant": name.split("-")[1]}
+        model = _build(name, config).to(resolve_device(device) if device is not None else get_device())
+        if name == "fcn-patch":
+            train_patch_classifier(model, train_set, n_patches=cfg["n_patches"], epochs=cfg["patch_epochs"],
+                                   seed=seed, progress=progress)
+            return model, config, patch_metrics(model.cpu(), test, seed=seed)
+        train_segmenter(model, train_set, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+                        seed=seed, progress=progress)
+        return model, config, scene_metrics(model, test)
+
+    return checkpoint_or_train(name, lambda config: _build(name, config), train, seed=seed, directory=directory,
+                               device=device)
 
 
 def _build(name: str, config: dict) -> nn.Module:
