@@ -144,3 +144,10 @@ def test_dropout_study_shows_what_the_lecture_says():
     test = {k: torch.tensor([m[k, s]["err_mean"] for s in seeds]) for k in DROPOUT_KINDS}
     for k in ("standard", "spatial"):
         assert float(test["none"].mean() - test[k].mean()) < float(max(test["none"].std(), test[k].std())), k
+
+
+def test_a_misspelt_setting_fails_at_the_boundary_naming_it():
+    from course_lib import settings
+
+    with pytest.raises(ValueError, match=r"cfg has settings \['epocs'\] that LocalizationSettings does not define"):
+        make_datasets({**settings("localization", "fast"), "epocs": 3}, 0, 4)

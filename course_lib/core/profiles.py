@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
@@ -113,6 +114,28 @@ def preset(task: str, profile_name: str | None = None):
     if name not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, but found {name!r}")
     return dataclasses.replace(row.presets[name])
+
+
+def as_settings(cls: type, cfg):
+    """``cfg`` as the topic's settings dataclass ``cls``: a ``cls`` passes through, a dict (a profile row, a
+    checkpoint's ``config``) is checked and converted. A key that is not a field of ``cls`` fails here, naming it,
+    instead of deep inside a run; a missing key takes the field's default (the ``fast`` preset's value).
+
+    >>> as_settings(WelcomeSettings, {"epochs": 2}).epochs
+    2
+
+    Lecture: 00_welcome
+    """
+    if isinstance(cfg, cls):
+        return cfg
+    if not isinstance(cfg, Mapping):
+        raise TypeError(f"cfg must be a {cls.__name__} or a dict of its fields, but found {type(cfg).__name__}")
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(cfg) - fields)
+    if unknown:
+        raise ValueError(f"cfg has settings {unknown} that {cls.__name__} does not define; its fields are "
+                         f"{sorted(fields)}")
+    return cls(**cfg)
 
 
 def settings(task: str, profile_name: str | None = None) -> dict:
