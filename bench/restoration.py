@@ -62,7 +62,7 @@ def load_models(device):
     models, info = {}, {}
     for kind in rest.KINDS:
         if kind != "budget" and checkpoint_path(f"restoration-{kind}").is_file():
-            models[kind], meta = rest.load_model(kind, device=device)
+            models[kind], meta = rest.load_or_train(f"restoration-{kind}", device=device)
             info[kind] = {"command": meta["command"], "train_minutes": meta["metrics"]["train_minutes"],
                           "device": meta["config"].get("device", "?")}
     return models, info
@@ -123,7 +123,7 @@ def budget(device) -> dict:
     noisy = [rest.add_gaussian_noise(c, 25, generator=g) for c in clean]
     out = {}
     for steps in rest.budget_steps():
-        model, meta = rest.load_model("budget", steps=steps, device=device)
+        model, meta = rest.load_or_train(f"restoration-budget-{steps:05d}", device=device)
         outs, sec = timed(lambda y, m=model: rest.denoise(m, y.to(device)).cpu(), noisy)
         out[str(steps)] = {**score(outs, clean), "seconds_per_image": sec,
                            "train_minutes": meta["metrics"]["train_minutes"], "command": meta["command"]}
@@ -170,7 +170,7 @@ photo = rest.load_photo("camera")  # (1, 512, 512), tiled up to side × side
 reps = -(-side // 512)
 x = photo.repeat(1, reps, reps)[None, :, :side, :side].contiguous()  # (1, 1, side, side)
 y = rest.add_gaussian_noise(x, 25, generator=torch.Generator().manual_seed(0))
-model = rest.load_ffdnet() if which == "ffdnet" else rest.load_model(which, device="cpu")[0]
+model = rest.load_ffdnet() if which == "ffdnet" else rest.load_or_train(f"restoration-{which}", device="cpu")[0]
 before, peak, done = rss_mb(), [0.0], threading.Event()
 def sample():  # the call's peak: resident memory sampled every 5 ms while it runs
     while not done.is_set():

@@ -129,7 +129,7 @@ def _truncated_png():
 def _cli(tmp, *argv, env=None):
     """``python -m course_lib.train`` in process, with the training loop replaced by an alarm: every row must be
     refused before any training starts."""
-    import course_lib.depth.tasks as depth_tasks
+    import course_lib.depth.recipe as depth_tasks  # where depth trains (fit)
     import course_lib.restoration.tasks as restoration_tasks
     import course_lib.train as train
 
@@ -394,7 +394,7 @@ ROWS = [
     ("render_rooms/no-rooms", lambda tmp: dp.render_rooms([], 12, 16), ValueError,
      r"rooms must be a non-empty list of sample_room\(\) dicts, but found \[\]"),
     ("MultiScaleNet/one-image-in-training", lambda tmp: dp.MultiScaleNet(image_size=(16, 16), width=2, fc_width=4,
-                                                                         coarse_features=2)(torch.rand(1, 3, 16, 16)),
+                                                                         coarse=2)(torch.rand(1, 3, 16, 16)),
      ValueError, r"x is one image of 16 × 16 in training mode: .* use a batch of ≥ 2 or model.eval\(\)"),
     ("MultiScaleNet/width-0", lambda tmp: dp.MultiScaleNet(width=0), ValueError, r"width must be ≥ 1, but found 0"),
     ("build_model/missing-keys", lambda tmp: dp.build_model({"size": 64}, (1,)), ValueError,

@@ -49,6 +49,20 @@ def test_a_misspelt_setting_fails_where_it_is_written():
         dataclasses.replace(cfg, epocs=3)
 
 
+def test_core_names_no_topic():
+    """Core holds registries that topics fill: no core module names a topic package, its tasks, or the words of
+    issue 21's check (grep "pose\\|depth\\|restoration\\|colorization\\|segmentation\\|fcn\\|localization")."""
+    topics = [p.name for p in (ROOT / "course_lib").iterdir() if (p / "config.py").is_file()]
+    words = set(topics) | set(registry.all_tasks()) | {t.split("-")[0] for t in registry.all_tasks()}
+    assert topics and "core" not in topics
+    for path in sorted((ROOT / "course_lib" / "core").glob("*.py")):
+        code = path.read_text()
+        for word in sorted(words - {"welcome"}):
+            assert not re.search(rf"(?<![A-Za-z_]){word}(?![A-Za-z_])", code), f"{path.name} names {word!r}"
+        found = re.findall(r"pose|depth|restoration|colorization|segmentation|fcn|localization", code)
+        assert not found, f"{path.name} names {found}"
+
+
 def test_train_cli_and_checkpoints_find_the_registered_tasks():
     from course_lib.train import resolve
 

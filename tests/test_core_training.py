@@ -3,7 +3,7 @@ import torch
 import torch.nn as nn
 
 import course_lib
-from course_lib.core import fit, time_fn, to_device
+from course_lib.core import LivePlot, fit, time_fn, to_device
 from course_lib.core.toy import bars
 
 
@@ -27,7 +27,7 @@ def _train(seed):
     loader = torch.utils.data.DataLoader(list(zip(x, y)), batch_size=64, shuffle=True)
     model = _model()
     history = fit(model, loader, _loss, epochs=4, lr=1e-2, progress=False,
-                  eval_fn=lambda m: {"acc": (m(xt).argmax(1) == yt).float().mean()})
+                  callback=lambda m, h: {"acc": (m(xt).argmax(1) == yt).float().mean()})
     return model, history
 
 
@@ -59,9 +59,9 @@ def test_fit_clips_gradients_and_calls_back():
     raw = torch.autograd.grad(loss_fn(model, data[0]), list(model.parameters()))
     assert torch.cat([g.flatten() for g in raw]).norm() > 10.0
     fit(model, data, loss_fn, epochs=2, clip_grad=1e-3, progress=False, optimizer=torch.optim.SGD(
-        model.parameters(), lr=1.0), callback=lambda epoch, h: seen.append(epoch))
+        model.parameters(), lr=1.0), callback=lambda m, h: seen.append((len(h["epoch_loss"]), m.training)))
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
-    assert seen == [0, 1]
+    assert seen == [(1, False), (2, False)]  # after each epoch, in eval mode; None adds no eval entry
     assert float((after - before).norm()) <= 2 * 1e-3 + 1e-6  # two steps, each at most the clip norm
     assert float((after - before).norm()) > 1e-3  # and the steps did happen
 
@@ -91,3 +91,10 @@ def test_time_fn_reports_median():
     assert t["repeats"] == 5 and t["min_ms"] <= t["median_ms"] and t["median_ms"] >= 0
     with pytest.raises(ValueError, match="repeats must be ≥ 1"):
         time_fn(lambda: None, repeats=0)
+
+
+def test_live_plot_is_a_callback_that_passes_on_what_it_wraps():
+    model, data = nn.Linear(1, 1), [torch.ones(2, 1)]
+    history = fit(model, data, lambda m, b: m(b).pow(2).mean(), epochs=2, progress=False,
+                  callback=LivePlot(lambda m, h: {"epochs_done": len(h["epoch_loss"])}))
+    assert history["eval"] == [{"epochs_done": 1.0}, {"epochs_done": 2.0}]  # outside IPython it draws nothing

@@ -22,7 +22,7 @@ from course_lib.depth import (
 @pytest.mark.parametrize("scales", [(1,), (2,), (3,), (1, 2), (2, 3), (1, 3), (1, 2, 3)])
 def test_outputs_for_every_subset_of_scales(scales):
     torch.manual_seed(0)
-    net = MultiScaleNet(scales=scales, image_size=(48, 64), width=4, fc_width=16, coarse_features=4).eval()
+    net = MultiScaleNet(scales=scales, image_size=(48, 64), width=4, fc_width=16, coarse=4).eval()
     out = net(torch.rand(2, 3, 48, 64))
     assert out["depth"].shape == (2, 1, 48, 64) and out["labels"].shape == (2, 4, 48, 64)
     torch.testing.assert_close(out["normals"].norm(dim=1), torch.ones(2, 48, 64), atol=1e-4, rtol=0)
@@ -40,7 +40,7 @@ def test_scale1_sees_the_whole_image_and_scale2_alone_does_not():
     y = x.clone()
     y[:, :, :8, :8] = 1 - y[:, :, :8, :8]  # change the top-left corner only
     for scales, global_view in (((1,), True), ((2,), False)):
-        net = MultiScaleNet(scales=scales, width=4, fc_width=16, coarse_features=4).eval()
+        net = MultiScaleNet(scales=scales, width=4, fc_width=16, coarse=4).eval()
         for p in net.parameters():  # random non-zero heads so that the output depends on the input
             torch.nn.init.normal_(p, std=0.1)
         a, b = net(x)["depth"], net(y)["depth"]
@@ -49,7 +49,7 @@ def test_scale1_sees_the_whole_image_and_scale2_alone_does_not():
 
 
 def test_depth_and_normals_share_scale1_but_not_scale2():
-    net = MultiScaleNet(scales=(1, 2, 3), width=4, fc_width=16, coarse_features=4)
+    net = MultiScaleNet(scales=(1, 2, 3), width=4, fc_width=16, coarse=4)
     assert hasattr(net, "scale1") and set(net.scale2) == {"depth", "normals", "labels"}
     assert net.scale2["depth"] is not net.scale2["normals"]
     assert num_params(MultiScaleNet(scales=(2,), width=4)) < num_params(MultiScaleNet(scales=(1, 2), width=4))

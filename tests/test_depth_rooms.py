@@ -141,7 +141,7 @@ def test_renderer_and_net_run_on_gpu_and_agree_with_cpu():
     torch.testing.assert_close(gpu.depth[:, 0][hit], cpu.depth[:, 0][hit], atol=1e-3, rtol=1e-4)
     from course_lib.depth import MultiScaleNet
 
-    net = MultiScaleNet(image_size=(24, 32), width=4, fc_width=16, coarse_features=4).eval()
+    net = MultiScaleNet(image_size=(24, 32), width=4, fc_width=16, coarse=4).eval()
     out_cpu = net(cpu.rgb)["depth"]
     out_gpu = net.to("cuda")(cpu.rgb.to("cuda"))["depth"]
     assert out_gpu.is_cuda

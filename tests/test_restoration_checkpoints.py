@@ -5,7 +5,17 @@ import pytest
 import torch
 
 from course_lib.core import checkpoint_path, load_checkpoint
-from course_lib.restoration import KINDS, SNAPSHOT_RUNS, baselines, budget_steps, corrupt_eval, eval_images, evaluate, load_model, psnr
+from course_lib.restoration import (
+    KINDS,
+    SNAPSHOT_RUNS,
+    baselines,
+    budget_steps,
+    corrupt_eval,
+    eval_images,
+    evaluate,
+    load_or_train,
+    psnr,
+)
 
 # The models shipped in checkpoints/ as restoration-<kind>.pt; the budget run ships restoration-budget-<steps>.pt.
 SHIPPED = tuple(k for k in KINDS if k not in SNAPSHOT_RUNS)
@@ -23,7 +33,7 @@ def test_shipped_checkpoint_reproduces_its_metrics(kind):
     meta = _meta(kind)
     assert meta["command"].startswith("python -m course_lib.train restoration") and f"models={kind}" in meta["command"]
     assert meta["metrics"]["train_minutes"] > 0
-    model, _ = load_model(kind)
+    model, _ = load_or_train(f"restoration-{kind}")
     got = evaluate(kind, model, crop=meta["config"]["eval_crop"])
     for key, value in got.items():
         tol = 2e-3 if key.startswith("ssim") else 0.02
@@ -49,15 +59,15 @@ def test_sigma_mismatch_the_blind_model_wins_away_from_25_and_the_specialist_at_
 
 def test_load_model_follows_course_device(monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
-    model, _ = load_model("window")
+    model, _ = load_or_train("restoration-window")
     assert next(model.parameters()).device.type == "cpu"
     monkeypatch.setenv("COURSE_DEVICE", "cuda")
     if torch.cuda.is_available():
-        model, _ = load_model("window")
+        model, _ = load_or_train("restoration-window")
         assert next(model.parameters()).device.type == "cuda"
-    else:  # asked for, so refused with get_device's message (before, load_model used the CPU regardless)
+    else:  # asked for, so refused with get_device's message (before, the loader used the CPU regardless)
         with pytest.raises(ValueError, match="COURSE_DEVICE='cuda' but no CUDA GPU"):
-            load_model("window")
+            load_or_train("restoration-window")
 
 
 def test_budget_run_has_snapshots_along_the_way_and_each_reproduces_its_metrics():
@@ -67,7 +77,7 @@ def test_budget_run_has_snapshots_along_the_way_and_each_reproduces_its_metrics(
     for n in steps:
         path = checkpoint_path(f"restoration-budget-{n:05d}")
         assert path.stat().st_size <= 5e6
-        model, meta = load_model("budget", steps=n)
+        model, meta = load_or_train(f"restoration-budget-{n:05d}")
         assert meta["metrics"]["steps"] == n
         assert "models=budget" in meta["command"] and f"{n}" in meta["config"]["snapshots"]
         command = command or meta["command"]
@@ -90,7 +100,7 @@ def test_budget_curve_rises_from_the_first_to_the_last_snapshot():
 def test_nonblind_net_is_ahead_of_richardson_lucy_given_the_same_kernel():
     """The claim of lecture 06 section 7, re-measured: scikit-image's Richardson–Lucy (30 iterations, the true
     kernel) against the net that refines our own RL, on the checkpoint's evaluation crops, photo by photo."""
-    model, meta = load_model("nonblind")
+    model, meta = load_or_train("restoration-nonblind")
     x = eval_images(colour=False, crop=meta["config"]["eval_crop"])
     for cond in ("motion", "defocus"):
         (y, k), _ = corrupt_eval("nonblind", cond, x)
@@ -99,3 +109,19 @@ def test_nonblind_net_is_ahead_of_richardson_lucy_given_the_same_kernel():
         rl = psnr(baselines.richardson_lucy_deconv(y, k[0], num_iter=30), x)
         assert bool((net > rl).all()), (cond, net.tolist(), rl.tolist())
         assert meta["metrics"][f"psnr_{cond}"] > meta["metrics"][f"psnr_rl_{cond}"], cond
+
+
+def test_load_or_train_names_the_checkpoints_it_knows():
+    for bad in ("restoration-dncnn", "restoration-budget", "restoration-dncnn25-00250", "restoration-budget-250"):
+        with pytest.raises(ValueError, match=r"name must be 'restoration-<kind>' with kind in"):
+            load_or_train(bad)
+
+
+def test_load_or_train_trains_a_missing_model_with_the_settings_given(tmp_path):
+    from course_lib import settings
+
+    cfg = settings("restoration", "fast") | {"n_patches": 32, "batch_size": 16, "depth": 3, "width": 8,
+                                              "eval_crop": 64}
+    model, info = load_or_train("restoration-dncnn25", cfg=cfg, directory=tmp_path, device="cpu")
+    assert info["source"] == "trained now" and info["command"] is None and info["config"] == cfg
+    assert not model.training and info["metrics"]["psnr_25"] > info["metrics"]["psnr_noisy_25"] - 3

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from course_lib.core import (
+    LivePlot,
     check_choice,
     check_seed,
     checkpoint_or_train,
@@ -129,7 +130,7 @@ def train_model(kind: str, train_set: SyntheticColorScenes, *, cfg: dict, device
                         generator=torch.Generator().manual_seed(check_seed(seed)))
     loss_fn = make_loss(kind, bins=bins, weights=weights, k=cfg["k"], sigma=cfg["sigma"])
     history = fit(model, loader, loss_fn, epochs=cfg["epochs"], lr=cfg["lr"], device=device, progress=progress,
-                  live_plot=live_plot, desc=kind)
+                  callback=LivePlot() if live_plot else None, desc=kind)
     return model, history
 
 

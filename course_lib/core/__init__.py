@@ -14,17 +14,18 @@ from .checks import (
     check_seed,
     check_tensor,
 )
-from .confusion import confusion_matrix, confusion_matrix_loop, mean_iou, segmentation_scores
+from .confusion import confusion_matrix, confusion_matrix_loop, label_scores, mean_iou
 from .device import get_device, resolve_device, seed_everything
 from .exercises import exercise, is_grading, tests_passed
 from .modules import num_params, round_to_half
 from .profiles import PROFILES, preset, profile, settings
 from .timing import time_fn
-from .training import fit, to_device
+from .training import LivePlot, fit, to_device
 
 __all__ = [
-    "receptive", "PROFILES", "preset", "check_choice", "confusion_matrix", "confusion_matrix_loop", "mean_iou",
-    "segmentation_scores", "check_memory", "check_model_input", "check_number", "resolve_device",
+    "receptive", "LivePlot", "PROFILES", "preset",
+    "check_choice", "confusion_matrix", "confusion_matrix_loop", "mean_iou",
+    "label_scores", "check_memory", "check_model_input", "check_number", "resolve_device",
     "check_positive_int", "check_same_shape",
     "check_seed", "check_tensor",
     "checkpoint_or_train",

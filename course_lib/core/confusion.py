@@ -95,7 +95,7 @@ def confusion_matrix_loop(pred: torch.Tensor, target: torch.Tensor, num_classes:
     return hist
 
 
-def segmentation_scores(hist: torch.Tensor) -> dict:
+def label_scores(hist: torch.Tensor) -> dict:
     """The four FCN scores from a confusion matrix.
 
     Parameters
@@ -111,7 +111,7 @@ def segmentation_scores(hist: torch.Tensor) -> dict:
 
     Examples
     --------
-    >>> s = segmentation_scores(torch.tensor([[3, 1], [0, 0]]))
+    >>> s = label_scores(torch.tensor([[3, 1], [0, 0]]))
     >>> round(s["pixel_acc"], 3), round(s["mean_acc"], 3), round(s["mean_iou"], 3)
     (0.75, 0.75, 0.375)
 
@@ -137,11 +137,11 @@ def segmentation_scores(hist: torch.Tensor) -> dict:
 
 
 def mean_iou(hist: torch.Tensor) -> float:
-    """Mean intersection over union from a (K, K) confusion matrix: ``segmentation_scores(hist)["mean_iou"]``.
+    """Mean intersection over union from a (K, K) confusion matrix: ``label_scores(hist)["mean_iou"]``.
 
     >>> mean_iou(torch.tensor([[3, 1], [0, 0]]))
     0.375
 
     Lecture: every lecture that labels pixels
     """
-    return segmentation_scores(hist)["mean_iou"]
+    return label_scores(hist)["mean_iou"]

@@ -1,5 +1,4 @@
-"""Plot helpers shared by several lectures: image grids, heat-map overlays, label maps, depth and normals,
-skeletons.
+"""Plot helpers shared by several lectures: image grids, heat-map overlays, label maps, skeletons, loss curves.
 
 Every helper takes tensors or arrays in the course's layouts ((C, H, W) or (H, W) images, values in [0, 1])
 and draws on a matplotlib ``Axes`` it is given or creates. Each figure gets a title; axes that carry units get
@@ -136,34 +135,6 @@ def overlay_labels(
         present = sorted(set(np.unique(lab[valid]).tolist()))
         ax.legend(handles=[Patch(color=colors[k], label=class_names[k]) for k in present],
                   loc="lower left", fontsize=7, framealpha=0.8)
-    return ax
-
-
-def show_depth(ax, depth, *, vmin: float | None = None, vmax: float | None = None, title: str | None = None,
-               colorbar: bool = True, unit: str = "m"):
-    """Draw a depth map (H, W) in metres with a colour bar (near = bright)."""
-    d = depth.detach().float().cpu().numpy() if isinstance(depth, torch.Tensor) else np.asarray(depth)
-    d = np.squeeze(d)
-    if d.ndim != 2:
-        raise ValueError(f"depth must be (H, W) or (1, H, W); got shape {np.shape(depth)}")
-    im = ax.imshow(d, cmap="magma_r", vmin=vmin, vmax=vmax)
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=9)
-    if colorbar:
-        plt.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=unit)
-    return ax
-
-
-def show_normals(ax, normals, *, title: str | None = None):
-    """Draw unit surface normals (3, H, W) in [-1, 1] as RGB = (n + 1) / 2."""
-    n = normals.detach().float().cpu() if isinstance(normals, torch.Tensor) else torch.as_tensor(normals)
-    if n.dim() != 3 or n.shape[0] != 3:
-        raise ValueError(f"normals must be (3, H, W); got {tuple(n.shape)}")
-    ax.imshow(((n.permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy())
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=9)
     return ax
 
 

@@ -1,7 +1,9 @@
 """``fit``: the one training loop every lecture uses. Plain torch, short, one comment per phase.
 
 The loop is teaching material, so it hides nothing: move the batch to the device, compute the loss, step, log.
-What a lecture trains differs only in ``loss_fn(model, batch) -> scalar``, which the lecture writes itself.
+What a lecture trains differs only in ``loss_fn(model, batch) -> scalar``, which the lecture writes itself, and
+in what happens after each epoch: one ``callback(model, history)`` (validate, step a learning-rate schedule,
+redraw a plot with :class:`LivePlot`), whose dict, if it returns one, is the epoch's ``history["eval"]`` entry.
 
 Lecture: 00_welcome
 """
@@ -38,20 +40,18 @@ def fit(
     lr: float = 1e-3,
     optimizer: torch.optim.Optimizer | None = None,
     device: torch.device | str | None = None,
-    eval_fn: Callable[[torch.nn.Module], dict] | None = None,
     clip_grad: float | None = None,
     amp: bool = True,
-    live_plot: bool = False,
     progress: bool = True,
     desc: str = "train",
-    callback: Callable[[int, dict], None] | None = None,
+    callback: Callable[[torch.nn.Module, dict], dict | None] | None = None,
 ) -> dict:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; return the history.
 
     Parameters
     ----------
     model : nn.Module
-        Moved to ``device`` and put in train mode (eval mode while ``eval_fn`` runs).
+        Moved to ``device`` and put in train mode (eval mode while ``callback`` runs).
     train_loader : iterable of batches
         Anything iterable, usually a ``DataLoader``; a batch may be a tensor, tuple or dict of tensors.
     loss_fn : callable ``(model, batch) -> Tensor[]``
@@ -60,16 +60,14 @@ def fit(
         Passes over the data.
     lr : float
         Learning rate of the default optimizer (Adam), ignored when ``optimizer`` is given.
-    eval_fn : callable ``(model) -> dict of float``, optional
-        Called after every epoch under ``torch.no_grad()``; its results go into ``history["eval"]``.
     clip_grad : float, optional
         Clip the global gradient norm to this value.
     amp : bool
         Mixed precision (bfloat16 autocast) on CUDA; ignored on other devices.
-    live_plot : bool
-        In a notebook, redraw a loss-curve figure after every epoch.
-    callback : callable ``(epoch, history)``, optional
-        Called at the end of every epoch.
+    callback : callable ``(model, history) -> dict of float or None``, optional
+        The one hook: called after every epoch, with the model in eval mode and under ``torch.no_grad()``
+        (``len(history["epoch_loss"])`` epochs are done). A dict it returns (e.g. validation scores) is appended
+        to ``history["eval"]``. :class:`LivePlot` wraps a callback to redraw the loss curve in a notebook.
 
     Returns
     -------
@@ -84,7 +82,6 @@ def fit(
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     use_amp = amp and device.type == "cuda"
     history: dict = {"loss": [], "epoch_loss": [], "eval": [], "seconds": 0.0}
-    plot = _LivePlot() if live_plot else None
     start = time.perf_counter()
 
     for epoch in range(epochs):
@@ -121,26 +118,27 @@ def fit(
             raise ValueError("train_loader gave no batches: it is empty (check the dataset size and batch_size, "
                              "and drop_last)")
         history["epoch_loss"].append(total / count)
-        # 5. Evaluate once per epoch, in eval mode and without gradients.
-        if eval_fn is not None:
+        # 5. The epoch's callback (validate, schedule, plot), in eval mode and without gradients.
+        if callback is not None:
             model.eval()
             with torch.no_grad():
-                history["eval"].append({k: float(v) for k, v in eval_fn(model).items()})
-            model.train()
-        if plot is not None:
-            plot.update(history, epoch + 1, epochs)
-        if callback is not None:
-            callback(epoch, history)
+                scores = callback(model, history)
+            if scores is not None:
+                history["eval"].append({k: float(v) for k, v in scores.items()})
     history["seconds"] = time.perf_counter() - start
     model.eval()
     return history
 
 
-class _LivePlot:
-    """Redraws one loss-curve figure in place in a notebook; does nothing outside IPython."""
+class LivePlot:
+    """A ``fit`` callback that redraws one loss-curve figure in place in a notebook (nothing outside IPython), after
+    calling ``then(model, history)`` if given and passing on what it returns.
 
-    def __init__(self):
-        self.handle = None
+    Lecture: 00_welcome
+    """
+
+    def __init__(self, then: Callable[[torch.nn.Module, dict], dict | None] | None = None):
+        self.then, self.handle = then, None
         try:
             from IPython import get_ipython
 
@@ -148,9 +146,14 @@ class _LivePlot:
         except ImportError:
             self.active = False
 
-    def update(self, history: dict, epoch: int, epochs: int) -> None:
-        if not self.active:
-            return
+    def __call__(self, model: torch.nn.Module, history: dict) -> dict | None:
+        scores = self.then(model, history) if self.then is not None else None
+        if self.active:
+            self.draw(history)
+        return scores
+
+    def draw(self, history: dict) -> None:
+        epoch = len(history["epoch_loss"])
         import matplotlib.pyplot as plt
         from IPython.display import display
 
@@ -159,7 +162,7 @@ class _LivePlot:
         ax.plot(steps, history["loss"], lw=0.8, label="step loss")
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
-        ax.set_title(f"training loss (epoch {epoch}/{epochs})")
+        ax.set_title(f"training loss (after epoch {epoch})")
         if all(math.isfinite(v) and v > 0 for v in history["loss"]):
             ax.set_yscale("log")
         ax.legend()

@@ -34,6 +34,8 @@ import torch.nn.functional as F
 
 from course_lib.core import check_number, check_same_shape, check_tensor
 
+from .rooms import IGNORE_INDEX
+
 
 def _as_mask(mask, ref: torch.Tensor, name: str = "mask") -> torch.Tensor:
     """Return a float mask of ``ref``'s shape (all ones when ``mask`` is None); refuse images with no pixel."""
@@ -144,3 +146,45 @@ def labels_loss(logits: torch.Tensor, labels: torch.Tensor, *, ignore_index: int
         raise ValueError(f"labels must be in [0, {K - 1}] or ignore_index={ignore_index}; found "
                          f"{sorted(set(labels[bad].tolist()))[:5]}")
     return F.cross_entropy(logits, labels.long(), ignore_index=ignore_index)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The training loss of lecture 05: the three maps' losses summed, on randomly mirrored rooms.
+
+
+def flip_batch(batch: dict, flip: torch.Tensor) -> dict:
+    """Mirror the images of ``batch`` (a dict of room tensors) where ``flip`` Tensor[B] bool is True.
+
+    Mirroring x negates the x component of the normals (camera frame, x right). Lecture: 05_depth
+    """
+    B = next(iter(batch.values())).shape[0] if batch else 0
+    check_tensor(flip, "flip", shape=(B,), dtype="bool")
+    out = {}
+    for key, v in batch.items():
+        f = flip.view(-1, *([1] * (v.dim() - 1)))  # (B, 1, ...)
+        mirrored = v.flip(-1)
+        if key == "normals":
+            mirrored = mirrored * torch.tensor([-1.0, 1.0, 1.0], device=v.device).view(1, 3, 1, 1)
+        out[key] = torch.where(f, mirrored, v)
+    return out
+
+
+def multitask_loss(model: torch.nn.Module, batch: dict, *, lam: float = 0.5, w_normals: float = 1.0,
+                   w_labels: float = 1.0, flip: bool = True) -> torch.Tensor:
+    """The training loss of one batch of rooms (``rgb``, ``depth``, ``normals``, ``labels``, ``valid``).
+
+    Lecture: 05_depth
+    """
+    if flip and model.training:
+        batch = flip_batch(batch, torch.rand(batch["rgb"].shape[0], device=batch["rgb"].device) < 0.5)
+    out = model(batch["rgb"])
+    valid = batch["valid"]
+    loss = torch.zeros((), device=batch["rgb"].device)
+    if "depth" in out:
+        loss = loss + scale_invariant_loss(out["depth"].float(), batch["depth"].clamp_min(1e-3).log(), valid,
+                                           lam=lam)
+    if "normals" in out:
+        loss = loss + w_normals * normals_loss(out["normals"].float(), batch["normals"], valid)
+    if "labels" in out:
+        loss = loss + w_labels * labels_loss(out["labels"].float(), batch["labels"], ignore_index=IGNORE_INDEX)
+    return loss

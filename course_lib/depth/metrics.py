@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.core import check_same_shape, check_tensor
-from course_lib.core.confusion import confusion_matrix, segmentation_scores
+from course_lib.core.confusion import confusion_matrix, label_scores
 from course_lib.core.stats import paired_bootstrap
 
 DEPTH_KEYS = ("delta1", "delta2", "delta3", "abs_rel", "sq_rel", "rmse", "rmse_log", "si_log")
@@ -177,7 +177,7 @@ def label_metrics(pred: torch.Tensor, gt: torch.Tensor, num_classes: int = 4, *,
 
     Lecture: 05_depth
     """
-    s = segmentation_scores(confusion_matrix(pred, gt, num_classes, ignore_index=ignore_index))
+    s = label_scores(confusion_matrix(pred, gt, num_classes, ignore_index=ignore_index))
     return {"pixel_acc": 100.0 * s["pixel_acc"], "mean_acc": 100.0 * s["mean_acc"],
             "mean_iou": 100.0 * s["mean_iou"]}
 

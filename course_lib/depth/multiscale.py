@@ -144,7 +144,7 @@ class MultiScaleNet(nn.Module):
         Base channel width (scale 1 goes up to 8·width; scale 2 uses 2·width, scale 3 width).
     fc_width : int
         Hidden units of scale 1's fully connected layer.
-    coarse_features : int
+    coarse : int
         Channels of scale 1's coarse output (C1).
     scale2_width : int, optional
         Base width of scale 2 (it uses 2·scale2_width channels); default ``width``. A wider scale 2 alone matches
@@ -165,7 +165,7 @@ class MultiScaleNet(nn.Module):
 
     def __init__(self, tasks: tuple[str, ...] = TASKS, scales: tuple[int, ...] = SCALES, *,
                  image_size: tuple[int, int] = (48, 64), width: int = 16, fc_width: int = 256,
-                 coarse_features: int = 16, scale2_width: int | None = None, scale2_kernel: int = 3):
+                 coarse: int = 16, scale2_width: int | None = None, scale2_kernel: int = 3):
         super().__init__()
         tasks, scales = tuple(tasks), tuple(sorted(set(scales)))
         if not tasks or any(t not in TASKS for t in tasks) or len(set(tasks)) != len(tasks):
@@ -176,7 +176,7 @@ class MultiScaleNet(nn.Module):
                 and all(isinstance(v, int) and not isinstance(v, bool) for v in image_size)):
             raise ValueError(f"image_size must be (H, W), two ints, but found {image_size!r}")
         scale2_width = width if scale2_width is None else scale2_width
-        for value, name in ((width, "width"), (fc_width, "fc_width"), (coarse_features, "coarse_features"),
+        for value, name in ((width, "width"), (fc_width, "fc_width"), (coarse, "coarse"),
                             (scale2_width, "scale2_width")):
             check_positive_int(value, name)
         if scale2_kernel not in (1, 3):
@@ -185,15 +185,15 @@ class MultiScaleNet(nn.Module):
         if H % 8 or W % 8 or H < 16 or W < 16:
             raise ValueError(f"image_size must be (H, W), multiples of 8 and at least 16, but found {image_size}")
         self.tasks, self.scales, self.image_size = tasks, scales, (H, W)
-        self.width, self.fc_width, self.coarse_features = width, fc_width, coarse_features
+        self.width, self.fc_width, self.coarse = width, fc_width, coarse
         self.scale2_width, self.scale2_kernel = scale2_width, scale2_kernel
         if 1 in scales:
-            self.scale1 = Scale1((H, W), width=width, fc_width=fc_width, out_features=coarse_features)
-            self.scale1_heads = nn.ModuleDict({t: nn.Conv2d(coarse_features, OUT_CHANNELS[t], 1) for t in tasks})
+            self.scale1 = Scale1((H, W), width=width, fc_width=fc_width, out_features=coarse)
+            self.scale1_heads = nn.ModuleDict({t: nn.Conv2d(coarse, OUT_CHANNELS[t], 1) for t in tasks})
             if "depth" in tasks:
                 nn.init.constant_(self.scale1_heads["depth"].bias, MEAN_LOG_DEPTH)
         if 2 in scales:
-            ctx = coarse_features if 1 in scales else 0
+            ctx = coarse if 1 in scales else 0
             self.scale2 = nn.ModuleDict({t: Scale2(t, width=scale2_width, context=ctx, kernel=scale2_kernel)
                                          for t in tasks})
         if 3 in scales:
@@ -201,7 +201,7 @@ class MultiScaleNet(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"tasks={self.tasks}, scales={self.scales}, image_size={self.image_size}, width={self.width}, "
-                f"fc_width={self.fc_width}, coarse_features={self.coarse_features}"
+                f"fc_width={self.fc_width}, coarse={self.coarse}"
                 + (f", scale2_width={self.scale2_width}" if self.scale2_width != self.width else "")
                 + (f", scale2_kernel={self.scale2_kernel}" if self.scale2_kernel != 3 else ""))
 

@@ -26,6 +26,7 @@ import time
 import torch
 
 from course_lib.core import (
+    LivePlot,
     checkpoint_or_train,
     fit,
     get_device,
@@ -109,9 +110,12 @@ def train_coarse(cfg: LocalizationSettings, seed: int, pooling: int, *, data: di
     def loss_fn(net, batch):
         return heatmap_loss(net(batch["image"]), batch["heatmaps"])
 
+    def validate(net, history):  # the validation error after each epoch: history["eval"]
+        return {"err_mean": evaluate(net, data["val"])["err_mean"]}
+
     history = fit(model, loader, loss_fn, epochs=epochs or cfg.epochs, lr=cfg.lr, device=get_device(),
-                  eval_fn=lambda net: {"err_mean": evaluate(net, data["val"])["err_mean"]}, progress=progress,
-                  live_plot=live_plot, desc=f"coarse {pooling}x {dropout}")
+                  callback=LivePlot(validate) if live_plot else validate, progress=progress,
+                  desc=f"coarse {pooling}x {dropout}")
     return model, history
 
 

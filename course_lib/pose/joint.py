@@ -28,7 +28,7 @@ import time
 import torch
 from torch import nn
 
-from course_lib.core import check_tensor, fit, get_device, load_model, save_checkpoint
+from course_lib.core import LivePlot, check_tensor, fit, get_device, load_model, save_checkpoint
 from course_lib.core.keypoints import heatmap_loss
 from course_lib.core.people import EDGES, JOINTS
 
@@ -160,7 +160,7 @@ def pretrain_spatial(detector: nn.Module, train, cfg: dict, *, seed: int, progre
         return belief_loss(model.log_belief(h), t)
 
     history = fit(spatial, loader, loss_fn, epochs=int(cfg["spatial_epochs"]), lr=cfg.get("spatial_lr", 3e-3),
-                  device=get_device(), progress=progress, live_plot=live_plot, desc="spatial")
+                  device=get_device(), progress=progress, callback=LivePlot() if live_plot else None, desc="spatial")
     return spatial.eval(), history
 
 
@@ -186,7 +186,7 @@ def train_joint(detector: nn.Module, spatial: SpatialModel, train, cfg: dict, *,
     det_weight = float(cfg.get("det_weight", 1.0))
     history = fit(model, loader, lambda m, b: joint_loss(m, b, det_weight=det_weight),
                   epochs=int(cfg["joint_epochs"]), optimizer=optimizer, device=get_device(), progress=progress,
-                  live_plot=live_plot, desc="joint")
+                  callback=LivePlot() if live_plot else None, desc="joint")
     return model.eval(), history
 
 

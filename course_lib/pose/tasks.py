@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from course_lib.core import (
+    LivePlot,
     check_tensor,
     fit,
     get_device,
@@ -116,8 +117,12 @@ def train_detector(cfg: dict, seed: int, *, progress: bool = True, live_plot: bo
     # Adam with a cosine learning-rate decay over the epochs (stepped by fit's per-epoch callback).
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.get("lr", 1e-3))
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
+
+    def step_schedule(net, history):
+        schedule.step()
+
     history = fit(model, loader, loss_fn, epochs=cfg["epochs"], optimizer=optimizer, device=get_device(),
-                  progress=progress, live_plot=live_plot, desc="detector", callback=lambda e, h: schedule.step())
+                  progress=progress, desc="detector", callback=LivePlot(step_schedule) if live_plot else step_schedule)
     metrics = evaluate_detector(model, test)
     metrics.update(final_loss=history["epoch_loss"][-1], train_seconds=history["seconds"])
     return model, metrics

@@ -18,7 +18,11 @@ Lecture: 06_restoration
 
 from course_lib.core import num_params
 
-from . import baselines, plots
+from . import (
+    baselines,
+    config,  # registers the settings, train task and course-map panel  # noqa: F401
+    plots,
+)
 from .compare import format_table, paired_difference, run_methods
 from .corruptions import add_gaussian_noise, blur, check_kernel, defocus_kernel, gaussian_kernel, motion_kernel
 from .deconv import NonBlindDeblur, richardson_lucy
@@ -48,7 +52,7 @@ from .tasks import (
     build_model,
     eval_images,
     evaluate,
-    load_model,
+    load_or_train,
     noisy_eval,
     restore,
     train_model,
@@ -65,7 +69,7 @@ __all__ = [
     "PatchMLP", "average_patches", "average_patches_loop", "extract_patches", "PHOTOS", "TEST_PHOTOS",
     "TRAIN_PHOTOS", "PhotoPatches", "augment", "load_photo", "read_png_folder", "rgb_to_grey", "test_photos",
     "BLUR_NOISE", "CONDITIONS", "corrupt_eval", "eval_kernel", "EVAL_SIGMAS", "KINDS", "SNAPSHOT_RUNS", "build_model",
-    "evaluate", "eval_images", "load_model", "noisy_eval", "restore", "train_model", "composite", "dirt_layer",
+    "evaluate", "eval_images", "load_or_train", "noisy_eval", "restore", "train_model", "composite", "dirt_layer",
     "rain_layer", "window_corrupt", "NonBlindDeblur", "richardson_lucy", "FFDNet", "ffdnet_denoise", "load_ffdnet",
     "margin_of", "run_tiled", "budget_steps",
 ]

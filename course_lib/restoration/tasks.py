@@ -30,21 +30,23 @@ Lecture: 06_restoration
 from __future__ import annotations
 
 import math
+import os
 import pathlib
 
 import torch
 from torch.utils.data import DataLoader
 
 from course_lib.core import (
+    LivePlot,
     check_choice,
-    check_positive_int,
+    checkpoint_or_train,
     fit,
     get_device,
     load_checkpoint,
     round_to_half,
     save_checkpoint,
+    settings,
 )
-from course_lib.core import load_model as core_load_model
 from course_lib.core.checkpoints import checkpoint_path
 
 from .corruptions import add_gaussian_noise
@@ -131,13 +133,14 @@ def train_model(kind: str, *, cfg: dict, seed: int = 0, device: torch.device | s
     # cosine decay from lr to lr/100 over the epochs, stepped once per epoch
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda e: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(e, epochs) / epochs)))
-    def after_epoch(e, h):
+    def after_epoch(net, h):  # fit's callback: step the schedule, then the caller's hook (the budget run's snapshots)
         schedule.step()
         if on_epoch is not None:
-            on_epoch(model, e, h)
+            on_epoch(model, len(h["epoch_loss"]) - 1, h)
 
-    history = fit(model, loader, loss_fn, epochs=epochs if stop_after is None else stop_after, optimizer=optimizer, device=device,
-                  progress=progress, live_plot=live_plot, desc=kind, callback=after_epoch)
+    history = fit(model, loader, loss_fn, epochs=epochs if stop_after is None else stop_after, optimizer=optimizer,
+                  device=device, progress=progress, desc=kind,
+                  callback=LivePlot(after_epoch) if live_plot else after_epoch)
     return model, history
 
 
@@ -200,21 +203,45 @@ def evaluate(kind: str, model: torch.nn.Module, *, crop: int) -> dict:
     return out
 
 
-def load_model(kind: str, *, path: str | pathlib.Path | None = None, device: torch.device | str | None = None,
-               steps: int | None = None):
-    """A shipped model ``checkpoints/restoration-<kind>.pt`` (a snapshot run's checkpoint after ``steps`` steps:
-    ``restoration-<kind>-<steps>.pt``, kind in ``SNAPSHOT_RUNS``): returns ``(model, checkpoint dict)``, model in
-    eval mode on ``device`` (default ``course_lib.get_device()``, which honours ``COURSE_DEVICE``).
-    Lecture: 06_restoration"""
-    check_choice(kind, "kind", KINDS)
-    if (kind in SNAPSHOT_RUNS) != (steps is not None):
-        raise ValueError(f"steps is required for the kinds {SNAPSHOT_RUNS} and only for them; got kind={kind!r}, "
-                         f"steps={steps!r}")
-    name = (f"restoration-{kind}-{check_positive_int(steps, 'steps'):05d}" if kind in SNAPSHOT_RUNS
-            else f"restoration-{kind}")
-    path = checkpoint_path(name) if path is None else pathlib.Path(path)
-    device = get_device() if device is None else device
-    return core_load_model(path, lambda cfg: build_model(kind, cfg=cfg), task=name, device=device)
+def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: torch.device | str | None = None,
+                  directory: str | os.PathLike | None = None, progress: bool = False) -> tuple[torch.nn.Module, dict]:
+    """Load the checkpoint ``name`` if present, else train that model now with ``cfg``.
+
+    Parameters
+    ----------
+    name : str
+        ``restoration-<kind>`` for ``kind`` in :data:`KINDS`, or a snapshot of a budget run,
+        ``restoration-<kind>-<steps>`` (kind in ``SNAPSHOT_RUNS``, steps as five digits, e.g.
+        ``restoration-budget-00250``; :func:`budget_steps` lists the shipped ones).
+    cfg : dict, optional
+        The ``restoration`` settings to train with when the checkpoint is missing (default: the active
+        profile's); a missing snapshot is trained for ``cfg["epochs"]``, not stopped at its step count.
+    seed, device, directory, progress
+        Seed of a run made here, where the model goes (default ``course_lib.get_device()``, which honours
+        ``COURSE_DEVICE``), the folder of the checkpoints (default ``checkpoints/``), progress bars.
+
+    Returns
+    -------
+    (model, info)
+        The model in eval mode; ``info``: ``source``, ``config``, ``metrics``, ``command``, ``seed``, ``profile``
+        (see :func:`course_lib.core.checkpoint_or_train`).
+
+    Lecture: 06_restoration
+    """
+    kind, _, steps = name[len("restoration-"):].partition("-") if isinstance(name, str) else ("", "", "")
+    if not (isinstance(name, str) and name.startswith("restoration-") and kind in KINDS
+            and (kind in SNAPSHOT_RUNS) == bool(steps) and (not steps or (steps.isdigit() and len(steps) == 5))):
+        raise ValueError(f"name must be 'restoration-<kind>' with kind in {KINDS}, or 'restoration-<kind>-<steps>' "
+                         f"(five digits) with kind in {SNAPSHOT_RUNS}; but found {name!r}")
+    cfg = dict(settings("restoration") if cfg is None else cfg)
+
+    def train():
+        model, _ = train_model(kind, cfg=cfg, seed=seed, device=get_device() if device is None else device,
+                               progress=progress)
+        return model, cfg, evaluate(kind, model, crop=cfg["eval_crop"])
+
+    return checkpoint_or_train(name, lambda config: build_model(kind, cfg=config), train, seed=seed,
+                               directory=directory, device=device)
 
 
 def budget_steps(kind: str = "budget") -> list[int]:

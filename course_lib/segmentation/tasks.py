@@ -61,11 +61,11 @@ def train_segmenter(model: nn.Module, train: SyntheticScenes, *, epochs: int, ba
     Lecture: 04_segmentation
     """
     loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
-    eval_fn = None
+    validate = None
     if test is not None:
-        def eval_fn(m):
+        def validate(m, history):
             return {"mean_iou": evaluate_segmentation(m, test.images, test.labels, train.num_classes)["mean_iou"]}
-    return fit(model, loader, segmentation_loss, epochs=epochs, lr=lr, eval_fn=eval_fn, **fit_kwargs)
+    return fit(model, loader, segmentation_loss, epochs=epochs, lr=lr, callback=validate, **fit_kwargs)
 
 
 def patch_loss(model: nn.Module, batch) -> torch.Tensor:
