@@ -9,11 +9,12 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 LECTURES := $(notdir $(wildcard solutions/[0-9][0-9]_*))
 
-.PHONY: lab test lint release grade bench train clean help
+.PHONY: lab test test-fast lint release grade bench train clean help
 
 help:
 	@echo "make lab      create .venv (first time) and open JupyterLab on lectures/"
 	@echo "make test     create .venv (first time), then ruff + the whole test suite (fast profile)"
+	@echo "make test-fast  ruff + the unit tests only (no notebooks, grading or checkpoints): the inner loop"
 	@echo "make release  regenerate lectures/ from solutions/ with nbgrader (instructors)"
 	@echo "make grade    autograde submitted/<student>/<lecture>/ sandboxed, JOBS=N at a time -> feedback/, grades.csv"
 	@echo "              (on Dask: CLUSTER=local:N or SCHEDULER=tcp://HOST:8786; gradebook: DB=postgresql://...)"
@@ -32,9 +33,18 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Tests run on TEST_JOBS workers (pytest-xdist; default one per core), whole files per worker so that a module's
+# fixtures (one graded class, one rendered dataset) are built once, longest files first (conftest.py).
+TEST_JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
+PYTEST = COURSE_PROFILE=fast MPLBACKEND=Agg PYTHONHASHSEED=0 $(BIN)/pytest -p no:cacheprovider --doctest-modules \
+	-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
+
 test: $(STAMP) lint
-	COURSE_PROFILE=fast MPLBACKEND=Agg PYTHONHASHSEED=0 $(BIN)/pytest tests course_lib solutions lectures --doctest-modules --nbval-lax \
-		-p no:cacheprovider
+	$(PYTEST) --nbval-lax tests course_lib solutions lectures
+
+# The inner loop: unit and doctests only (no notebooks, no grading, no checkpoint re-evaluation; see conftest.py).
+test-fast: $(STAMP) lint
+	$(PYTEST) -m "not slow" tests course_lib
 
 release: $(STAMP)
 	@for lec in $(LECTURES); do \

@@ -33,13 +33,25 @@ def nbgrader(args: list[str], cwd, timeout: int = 900, **env) -> subprocess.Comp
     return proc
 
 
-def course_copy(tmp_path, lectures: list[str]) -> pathlib.Path:
-    """A throw-away course directory with the config and the given solutions, released there by nbgrader."""
+def course_copy(tmp_path, lectures: list[str], *, graded_only: bool = False) -> pathlib.Path:
+    """A throw-away course directory with the config and the given solutions, released there by nbgrader.
+
+    ``graded_only``: each solution keeps only its first code cell (the imports) and its nbgrader cells, so the
+    same exercises and the same checks (``checks.py`` is copied) run in a notebook of seconds instead of the
+    lecture's minute. For the tests whose point is the grading machinery (sandbox, checker, parallel and cluster
+    grading), not the lecture; tests/test_grading.py's serial round trip grades the whole lecture."""
     course = tmp_path / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
     for name in lectures:
         shutil.copytree(ROOT / "solutions" / name, course / "solutions" / name)
+        if graded_only:
+            path = course / "solutions" / name / f"{name}.ipynb"
+            nb = read(path)
+            first = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+            nb["cells"] = [c for i, c in enumerate(nb["cells"]) if i == first or "nbgrader" in c["metadata"]]
+            assert sum("grade_id" in c["metadata"].get("nbgrader", {}) for c in nb["cells"]) >= 2, name
+            path.write_text(json.dumps(nb, indent=1))
         nbgrader(["generate_assignment", name, "--force"], cwd=course)
     return course
 

@@ -47,6 +47,13 @@ WRONG = {"ex_receptive_field": (
 )}
 
 
+# The parallel and cluster runs below grade lecture 00's graded cells only (nbtools.course_copy(graded_only=True):
+# the same exercises and checks, seconds instead of the lecture's minute) with a fixed notebook limit, so the driver
+# does not first time the solution (calibration has its own tests in test_grading_checker.py). Their point is that
+# the gradebook equals the serial one, which grades the whole lecture.
+FIXED_LIMIT = {"COURSE_GRADE_NOTEBOOK_S": "240"}
+
+
 def _submit(course, student, answers):
     submit(course, LECTURE, student, answers)
 
@@ -91,12 +98,12 @@ def test_release_replaces_each_solution_by_a_stub(graded):
 
 def test_parallel_grading_gives_the_serial_gradebook(graded, tmp_path):
     serial_course, _ = graded
-    course = course_copy(tmp_path, [LECTURE])
+    course = course_copy(tmp_path, [LECTURE], graded_only=True)
     _submit(course, "ada", ANSWERS)
     _submit(course, "bob", {**ANSWERS, **WRONG})
     _submit(course, "cyd", {})
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
-           "MPLBACKEND": "Agg"}
+           "MPLBACKEND": "Agg", **FIXED_LIMIT}
     proc = subprocess.run([sys.executable, "-m", "course_lib.grading", "--jobs", "2"], cwd=course, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"make grade's driver failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
@@ -109,9 +116,9 @@ def test_parallel_grading_gives_the_serial_gradebook(graded, tmp_path):
 
 
 def _drive(course, *args) -> subprocess.CompletedProcess:
-    """`make grade`'s driver, as `make grade` runs it."""
+    """`make grade`'s driver, as `make grade` runs it (with a fixed notebook limit: see FIXED_LIMIT)."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
-           "MPLBACKEND": "Agg"}
+           "MPLBACKEND": "Agg", **FIXED_LIMIT}
     proc = subprocess.run([sys.executable, "-m", "course_lib.grading", *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"the driver failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
@@ -125,7 +132,7 @@ def _serial_scores(graded, students) -> dict:
 
 
 def test_a_local_dask_cluster_gives_the_serial_gradebook(graded, tmp_path):
-    course = course_copy(tmp_path, [LECTURE])
+    course = course_copy(tmp_path, [LECTURE], graded_only=True)
     _submit(course, "ada", ANSWERS)
     _submit(course, "bob", {**ANSWERS, **WRONG})
     proc = _drive(course, "--cluster", "local:2")
@@ -141,7 +148,7 @@ def test_a_local_dask_cluster_gives_the_serial_gradebook(graded, tmp_path):
 
 @pytest.mark.skipif(postgres_unavailable() is not None, reason=str(postgres_unavailable()))
 def test_a_cluster_grading_into_postgresql_gives_the_serial_gradebook(graded, tmp_path):
-    course = course_copy(tmp_path, [LECTURE])
+    course = course_copy(tmp_path, [LECTURE], graded_only=True)
     _submit(course, "ada", ANSWERS)
     _submit(course, "cyd", {})
     with postgres_server() as url:
@@ -156,7 +163,7 @@ def test_a_real_dask_cluster_gives_the_serial_gradebook(graded, tmp_path):
     """`dask scheduler` and two `dask worker` processes started as an instructor would, working in a folder of
     their own: the submission, config and grades travel with each task; the gradebook still matches."""
     pytest.importorskip("distributed")
-    course = course_copy(tmp_path, [LECTURE])
+    course = course_copy(tmp_path, [LECTURE], graded_only=True)
     _submit(course, "ada", ANSWERS)
     _submit(course, "bob", {**ANSWERS, **WRONG})
     with dask_cluster(2, tmp_path / "cluster") as address:

@@ -1,0 +1,58 @@
+"""Test-suite plumbing for `make test` (all of it, in parallel) and `make test-fast` (the inner loop).
+
+* **slow**: notebooks (nbval over solutions/ and lectures/), grading a class (sandbox, checker, clusters) and
+  re-evaluating or training models. Marked here by file, so that `pytest -m "not slow"` is the inner loop; every
+  slow test still runs in `make test`.
+* **Order for pytest-xdist.** `make test` distributes whole files (`--dist loadfile`, so a module's fixtures, e.g.
+  one graded class, are built once) in collection order (`--no-loadscope-reorder`). The longest files go first,
+  so that no worker starts a 3-minute file when the others are done. Their costs are the measured wall seconds of
+  bench/results/test_durations.json (`python bench/test_durations.py`); a file not in it counts as short.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent
+DURATIONS = ROOT / "bench" / "results" / "test_durations.json"
+
+# Files that are slow by what they do (the other tests are unit tests of seconds).
+SLOW_FILES = {
+    "tests/test_grading.py",  # grades lecture 00 with nbgrader, in parallel, on Dask, into PostgreSQL
+    "tests/test_grading_sandbox.py",  # a class of hostile submissions, graded in the sandbox
+    "tests/test_exercise_wrong_answers.py",  # every lecture's checks, through the checker's answer server
+    "tests/test_project.py",  # releases every lecture with nbgrader
+}
+SLOW_PREFIXES = ("solutions/", "lectures/")  # the notebooks, executed by nbval
+SLOW_SUFFIXES = ("_checkpoints.py",)  # re-evaluate every shipped checkpoint on its test split
+
+
+def _file(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def is_slow(path: str) -> bool:
+    return path in SLOW_FILES or path.startswith(SLOW_PREFIXES) or path.endswith(SLOW_SUFFIXES)
+
+
+def _costs() -> dict[str, float]:
+    try:
+        return {k: float(v) for k, v in json.loads(DURATIONS.read_text())["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def pytest_collection_modifyitems(config, items):
+    slow = pytest.mark.slow
+    for item in items:
+        if is_slow(_file(item)):
+            item.add_marker(slow)
+    costs = _costs()
+    # Longest file first; within a file the collected order stays (nbval's cells must run in order).
+    first_seen = {}
+    for i, item in enumerate(items):
+        first_seen.setdefault(_file(item), i)
+    items.sort(key=lambda item: (-costs.get(_file(item), 0.0), first_seen[_file(item)]))
