@@ -14,7 +14,7 @@ import torch
 from course_lib.core import check_choice, check_number
 
 from .losses import scale_invariant_loss
-from .metrics import _valid_mask, angular_error
+from .metrics import angular_error, valid_mask
 
 
 def si_loss_without_gradient_term(pred_log: torch.Tensor, gt_log: torch.Tensor, mask: torch.Tensor,
@@ -29,7 +29,7 @@ def delta_accuracy(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor, t: 
     Lecture: 05_depth
     """
     check_number(t, "t", low=1.0, low_open=True, unit="a ratio threshold such as 1.25")
-    m = _valid_mask(mask, pred)
+    m = valid_mask(mask, pred)
     ratio = torch.maximum(pred / gt, gt / pred)  # (B, 1, H, W)
     return float((((ratio < t) & m).flatten(1).sum(1).double() / m.flatten(1).sum(1)).mean())
 

@@ -35,7 +35,7 @@ DEPTH_KEYS = ("delta1", "delta2", "delta3", "abs_rel", "sq_rel", "rmse", "rmse_l
 NORMAL_KEYS = ("mean", "median", "within_11_25", "within_22_5", "within_30")
 
 
-def _valid_mask(mask, ref: torch.Tensor) -> torch.Tensor:
+def valid_mask(mask, ref: torch.Tensor) -> torch.Tensor:
     """Bool mask of ``ref``'s shape (all True when None), each image with at least one pixel."""
     check_tensor(ref, "the prediction", nonempty=True)
     if mask is None:
@@ -77,7 +77,7 @@ def depth_metrics(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | Non
     check_tensor(pred, "pred", dims="B 1 H W", shape=(None, 1, None, None), dtype="float", finite=True)
     check_tensor(gt, "gt", dims="B 1 H W", shape=(None, 1, None, None), dtype="float", finite=True)
     check_same_shape(pred, gt, "pred", "gt")
-    m = _valid_mask(mask, pred)
+    m = valid_mask(mask, pred)
     for x, name in ((pred, "pred"), (gt, "gt")):
         if (x[m] <= 0).any():
             raise ValueError(f"{name} must be > 0 on valid pixels (log depth is taken); got minimum "
@@ -157,7 +157,7 @@ def normal_metrics(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | No
     Lecture: 05_depth
     """
     ang = _angles(pred, gt)  # (B, 1, H, W) degrees
-    m = _valid_mask(mask, ang)
+    m = valid_mask(mask, ang)
     _check_directions(pred, gt, m)
     out = {k: [] for k in NORMAL_KEYS}
     for a, v in zip(ang, m):  # per image: the median needs the pixels themselves
@@ -210,7 +210,7 @@ def per_image_si_log(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | 
 def per_image_normal_mean(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Mean angular error (degrees) of each image, Tensor[B], for paired comparisons. Lecture: 05_depth"""
     ang = _angles(pred, gt)
-    m = _valid_mask(mask, ang)
+    m = valid_mask(mask, ang)
     _check_directions(pred, gt, m)
     return (ang * m).flatten(1).sum(1) / m.flatten(1).sum(1)
 

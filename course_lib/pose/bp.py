@@ -32,12 +32,12 @@ from course_lib.core import check_tensor
 MAX_CONFIGURATIONS = 20_000_000
 
 
-def _log(x: torch.Tensor) -> torch.Tensor:
+def log_potentials(x: torch.Tensor) -> torch.Tensor:
     """log of non-negative potentials; zero becomes -inf (an impossible state), never NaN."""
     return torch.log(x.clamp_min(0.0))
 
 
-def _normalise_log(log_b: torch.Tensor, what: str) -> torch.Tensor:
+def normalise_log(log_b: torch.Tensor, what: str) -> torch.Tensor:
     """Turn unnormalised log beliefs (..., N) into probabilities; a row with no mass is an error."""
     log_z = torch.logsumexp(log_b, dim=-1, keepdim=True)  # (..., 1)
     if not torch.isfinite(log_z).all():
@@ -111,7 +111,7 @@ def chain_messages(unary: torch.Tensor, pairwise: torch.Tensor) -> tuple[torch.T
     Lecture: 02_pose_spatial
     """
     J, N = _check_chain(unary, pairwise)
-    lu, lp = _log(unary), _log(pairwise)  # (J, N), (J-1, N, N)
+    lu, lp = log_potentials(unary), log_potentials(pairwise)  # (J, N), (J-1, N, N)
     log_fwd = torch.zeros_like(lu)
     log_bwd = torch.zeros_like(lu)
     for j in range(1, J):
@@ -157,7 +157,7 @@ def chain_marginals(unary: torch.Tensor, pairwise: torch.Tensor) -> torch.Tensor
     Lecture: 02_pose_spatial
     """
     log_fwd, log_bwd = chain_messages(unary, pairwise)
-    return _normalise_log(_log(unary) + log_fwd + log_bwd, "chain_marginals")  # (J, N)
+    return normalise_log(log_potentials(unary) + log_fwd + log_bwd, "chain_marginals")  # (J, N)
 
 
 def brute_force_marginals(unary: torch.Tensor, pairwise: torch.Tensor) -> torch.Tensor:

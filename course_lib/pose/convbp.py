@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from course_lib.core import check_tensor
 
-from .bp import _log, _normalise_log
+from .bp import log_potentials, normalise_log
 
 
 def chain_star_edges(pairwise: torch.Tensor) -> tuple[list[tuple[int, int]], torch.Tensor]:
@@ -84,10 +84,11 @@ def star_belief(unary: torch.Tensor, sources: torch.Tensor, pairwise: torch.Tens
     N = unary.shape[0]
     check_tensor(sources, "sources", shape=(None, N), dims="V N", dtype="float", min_value=0.0)
     check_tensor(pairwise, "pairwise", shape=(sources.shape[0], N, N), dims="V N N", dtype="float", min_value=0.0)
-    log_b = _log(unary)  # (N,)
+    log_b = log_potentials(unary)  # (N,)
     for i in range(sources.shape[0]):
-        log_b = log_b + torch.logsumexp(_log(sources[i])[:, None] + _log(pairwise[i]), dim=0)  # (N,) over f
-    return _normalise_log(log_b, "star_belief")
+        messages = log_potentials(sources[i])[:, None] + log_potentials(pairwise[i])  # (N, N): from f to x
+        log_b = log_b + torch.logsumexp(messages, dim=0)  # (N,) over f
+    return normalise_log(log_b, "star_belief")
 
 
 def star_marginals(unary: torch.Tensor, pairwise: torch.Tensor, edges: Sequence[tuple[int, int]]) -> torch.Tensor:
@@ -198,10 +199,10 @@ def conv_marginals(
     c = torch.as_tensor(background, dtype=unary.dtype, device=unary.device).expand(E)  # (E,)
     if (c < 0).any():
         raise ValueError(f"background must be ≥ 0; got {c.tolist()}")
-    log_b = _log(unary).reshape(J, H * W).clone()  # (J, N)
+    log_b = log_potentials(unary).reshape(J, H * W).clone()  # (J, N)
     for e, (v, a) in enumerate(edges):
-        log_b[a] = log_b[a] + _log(conv_message(unary[v], kernels[e], float(c[e]))).reshape(-1)
-    return _normalise_log(log_b, "conv_marginals").reshape(J, H, W)
+        log_b[a] = log_b[a] + log_potentials(conv_message(unary[v], kernels[e], float(c[e]))).reshape(-1)
+    return normalise_log(log_b, "conv_marginals").reshape(J, H, W)
 
 
 def offset_kernel(pairwise: torch.Tensor, height: int, width: int, *, kernel_size: int) -> torch.Tensor:

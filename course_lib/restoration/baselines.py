@@ -25,7 +25,7 @@ import torch
 
 from course_lib.core import check_number, check_positive_int, check_tensor
 
-from .corruptions import MAX_SIGMA, _check_sigma, check_kernel
+from .corruptions import MAX_SIGMA, check_kernel, check_sigma
 
 # Tuned on the *training* photos (bench/restoration.py, "tuning": 128² crops of six training photos, σ = 15,
 # 25, 50): TV weight per unit of σ on the [0, 1] scale (weight = TV_WEIGHT · σ/255), best of 0.3..1.6 at every
@@ -64,7 +64,7 @@ def bm3d_denoise(y: torch.Tensor, sigma: float) -> torch.Tensor:
         raise ValueError(f"y must have 1 (grey) or 3 (RGB) channels for BM3D; got {tuple(y.shape)}")
     if min(y.shape[-2:]) < 9:
         raise ValueError(f"y must be at least 9 × 9 pixels for BM3D's 8 × 8 blocks; got {tuple(y.shape)}")
-    s = _check_sigma(sigma, high=MAX_SIGMA) / 255.0
+    s = check_sigma(sigma, high=MAX_SIGMA) / 255.0
     return _each(y, lambda a: bm3d.bm3d(a, sigma_psd=s) if a.ndim == 2 else bm3d.bm3d_rgb(a, sigma_psd=s))
 
 
@@ -99,7 +99,7 @@ def tv_denoise(y: torch.Tensor, sigma: float, *, weight_per_sigma: float = TV_WE
     """
     from skimage.restoration import denoise_tv_chambolle
 
-    sigma = _check_sigma(sigma, high=MAX_SIGMA)
+    sigma = check_sigma(sigma, high=MAX_SIGMA)
     if sigma == 0:
         raise ValueError("sigma must be > 0 for TV denoising (its weight is proportional to σ; σ = 0 means no noise, "
                          "nothing to remove), but found 0")
@@ -112,7 +112,7 @@ def wavelet_denoise(y: torch.Tensor, sigma: float) -> torch.Tensor:
     """Wavelet shrinkage (BayesShrink, soft thresholds) with the true σ. Lecture: 06_restoration"""
     from skimage.restoration import denoise_wavelet
 
-    s = _check_sigma(sigma, high=MAX_SIGMA) / 255.0
+    s = check_sigma(sigma, high=MAX_SIGMA) / 255.0
     return _each(y, lambda a: denoise_wavelet(a, sigma=s, method="BayesShrink", mode="soft", rescale_sigma=True,
                                               channel_axis=_channel_axis(a)))
 

@@ -27,14 +27,14 @@ from course_lib.core import check_memory, check_number, check_tensor
 MAX_SIGMA = 255.0  # noise σ in 0-255 units: beyond the whole range of the image there is nothing left to denoise
 
 
-def _check_images(x: torch.Tensor, name: str = "x", *, unit: bool = True) -> torch.Tensor:
+def check_images(x: torch.Tensor, name: str = "x", *, unit: bool = True) -> torch.Tensor:
     """Images Tensor[N, C, H, W], non-empty, floating, finite, in [0, 1] when ``unit``."""
     return check_tensor(x, name, dims="N C H W", dtype="float", finite=True, nonempty=True,
                         min_value=0.0 if unit else None, max_value=1.0 if unit else None)
 
 
-def _check_sigma(sigma, name: str = "sigma", *, unit: str = "in 0-255 units, e.g. 25",
-                 high: float | None = None) -> float:
+def check_sigma(sigma, name: str = "sigma", *, unit: str = "in 0-255 units, e.g. 25",
+                high: float | None = None) -> float:
     """A finite number ≥ 0 (≤ ``high`` when given); the message names its unit (noise σ in 0-255 units, kernel
     sizes in pixels)."""
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)):
@@ -82,13 +82,13 @@ def add_gaussian_noise(x: torch.Tensor, sigma: float | torch.Tensor, *,
 
     Lecture: 06_restoration
     """
-    _check_images(x)
+    check_images(x)
     if isinstance(sigma, torch.Tensor):
         check_tensor(sigma, "sigma", shape=(x.shape[0],), dtype="float", finite=True, min_value=0.0,
                      max_value=MAX_SIGMA)
         scale = (sigma.to(x.device, x.dtype) / 255.0).view(-1, 1, 1, 1)  # (N, 1, 1, 1)
     else:
-        scale = _check_sigma(sigma, high=MAX_SIGMA) / 255.0
+        scale = check_sigma(sigma, high=MAX_SIGMA) / 255.0
     return x + scale * randn_like(x, generator)
 
 
@@ -109,7 +109,7 @@ def gaussian_kernel(sigma: float, *, size: int | None = None) -> torch.Tensor:
 
     Lecture: 06_restoration
     """
-    sigma = _check_sigma(sigma, unit="in pixels, e.g. 2")
+    sigma = check_sigma(sigma, unit="in pixels, e.g. 2")
     if sigma == 0:
         raise ValueError("sigma must be > 0 pixels for a Gaussian kernel, but found 0")
     size = _check_size(2 * math.ceil(3 * sigma) + 1 if size is None else size)
@@ -126,7 +126,7 @@ def defocus_kernel(radius: float, *, size: int | None = None) -> torch.Tensor:
 
     Lecture: 06_restoration
     """
-    radius = _check_sigma(radius, "radius", unit="in pixels, e.g. 3")
+    radius = check_sigma(radius, "radius", unit="in pixels, e.g. 3")
     size = _check_size(2 * math.ceil(radius) + 1 if size is None else size)
     _check_kernel_memory(f"defocus_kernel(radius={radius:g})", size, samples=16)
     sub = (torch.arange(4 * size, dtype=torch.float64) + 0.5) / 4 - size / 2  # sub-pixel centres, (4·size,)
@@ -142,7 +142,7 @@ def motion_kernel(length: float, angle: float, *, size: int | None = None) -> to
 
     Lecture: 06_restoration
     """
-    length = _check_sigma(length, "length", unit="in pixels, e.g. 11")
+    length = check_sigma(length, "length", unit="in pixels, e.g. 11")
     angle = check_number(angle, "angle", unit="degrees")
     size = _check_size(2 * math.ceil(length / 2) + 1 if size is None else size)
     _check_kernel_memory(f"motion_kernel(length={length:g})", size)
@@ -192,7 +192,7 @@ def blur(x: torch.Tensor, kernel: torch.Tensor, *, padding: str = "reflect") -> 
 
     Lecture: 06_restoration
     """
-    _check_images(x, unit=False)
+    check_images(x, unit=False)
     check_kernel(kernel)
     if padding not in ("reflect", "replicate", "circular"):
         raise ValueError(f"padding must be one of ('reflect', 'replicate', 'circular'), but found {padding!r}")

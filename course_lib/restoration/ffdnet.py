@@ -34,7 +34,7 @@ from torch import nn
 
 from course_lib.core import check_model_input, check_positive_int, check_tensor
 
-from .corruptions import _check_sigma
+from .corruptions import check_sigma
 
 # (depth, width) of the published nets, by image channels
 PAPER_SIZES = {1: (15, 64), 3: (12, 96)}
@@ -85,7 +85,7 @@ class FFDNet(nn.Module):
             check_tensor(sigma, "sigma", shape=(N,), dtype="float", min_value=0.0)
             level = sigma.to(y.device, y.dtype) / 255.0  # (N,)
         else:
-            level = torch.full((N,), _check_sigma(sigma) / 255.0, device=y.device, dtype=y.dtype)
+            level = torch.full((N,), check_sigma(sigma) / 255.0, device=y.device, dtype=y.dtype)
         return level.view(N, 1, 1, 1).expand(N, C, (H + 1) // 2, (W + 1) // 2)  # (N, C, H/2, W/2)
 
     def forward(self, y: torch.Tensor, sigma) -> torch.Tensor:
@@ -161,7 +161,7 @@ def ffdnet_denoise(model: FFDNet, y: torch.Tensor, sigma, *, tile: int | None = 
     device = next(model.parameters()).device
     model.eval()
     N = y.shape[0]
-    levels = sigma if isinstance(sigma, torch.Tensor) else torch.full((N,), _check_sigma(sigma))
+    levels = sigma if isinstance(sigma, torch.Tensor) else torch.full((N,), check_sigma(sigma))
     check_tensor(levels, "sigma", shape=(N,), dtype="float", min_value=0.0)
     levels = levels.to(device, y.dtype)  # (N,): one σ per image; tiles cut H and W, never the batch
 

@@ -27,7 +27,7 @@ import torch
 
 from course_lib.core import check_number, check_positive_int, check_tensor
 
-from .corruptions import _check_images
+from .corruptions import check_images
 
 # Public-domain text in the spirit of the slides' example (a star atlas printed over a photograph).
 TEXT = ("Sirius and Procyon form a nearly equilateral triangle with Betelgeuze. These stars have been known "
@@ -36,7 +36,7 @@ TEXT = ("Sirius and Procyon form a nearly equilateral triangle with Betelgeuze. 
         "the Pole Star. Argo Navis is situated east of Canis Major, and the star Naos lies in its rowlock. ")
 
 
-def _check_shape(shape) -> tuple[int, int, int, int]:
+def check_shape(shape) -> tuple[int, int, int, int]:
     if not (isinstance(shape, (tuple, list, torch.Size)) and len(shape) == 4):
         raise ValueError(f"shape must be (N, C, H, W), but found {shape!r}")
     for v, n in zip(shape, "NCHW"):
@@ -58,7 +58,7 @@ def random_pixel_mask(shape, fraction: float, *, generator: torch.Generator | No
 
     Lecture: 06_restoration
     """
-    N, _, H, W = _check_shape(shape)
+    N, _, H, W = check_shape(shape)
     fraction = _check_fraction(fraction)
     gen_device = generator.device if generator is not None else "cpu"
     u = torch.rand(N, 1, H, W, generator=generator, device=gen_device)
@@ -72,7 +72,7 @@ def stroke_mask(shape, *, strokes: int = 4, width: float = 5.0, vertices: int = 
 
     Lecture: 06_restoration
     """
-    N, _, H, W = _check_shape(shape)
+    N, _, H, W = check_shape(shape)
     check_positive_int(strokes, "strokes")
     if check_positive_int(vertices, "vertices") < 2:
         raise ValueError(f"vertices must be ≥ 2 (a segment needs two ends), but found {vertices}")
@@ -149,7 +149,7 @@ def text_mask(shape, *, font_size: int = 14, threshold: float = 0.25, generator:
 
     Lecture: 06_restoration
     """
-    N, _, H, W = _check_shape(shape)
+    N, _, H, W = check_shape(shape)
     check_positive_int(font_size, "font_size")
     check_number(threshold, "threshold", low=0.0, high=1.0, low_open=True, unit="glyph coverage")
     gen_device = generator.device if generator is not None else "cpu"
@@ -167,7 +167,7 @@ def apply_mask(x: torch.Tensor, mask: torch.Tensor, *, value: float = 1.0) -> to
 
     Lecture: 06_restoration
     """
-    _check_images(x)
+    check_images(x)
     value = check_number(value, "value", low=0.0, high=1.0, unit="the brightness written into missing pixels")
     check_tensor(mask, "mask", dims="N 1 H W", shape=(x.shape[0], 1, *x.shape[-2:]), dtype="float",
                  min_value=0.0, max_value=1.0)

@@ -25,13 +25,13 @@ import torch
 
 from course_lib.core import check_choice, check_memory, check_number, check_positive_int, check_tensor
 
-from .corruptions import _check_images
-from .masks import _check_shape
+from .corruptions import check_images
+from .masks import check_shape
 
 
 def _check_layer(shape, density, per_10k: float) -> tuple[int, int, int, int]:
     """Shape (N, C, H, W) and density > 0 of a window layer; a memory guard on its (N, K, H, W) blobs."""
-    N, C, H, W = _check_shape(shape)
+    N, C, H, W = check_shape(shape)
     density = check_number(density, "density", low=0.0, low_open=True, unit="1 = the default amount")
     K = max(1, round(per_10k * density * H * W / 1e4))
     check_memory(4.0 * N * K * H * W, f"a window layer of density {density:g} ({K} blobs per image)",
@@ -125,7 +125,7 @@ def composite(x: torch.Tensor, alpha: torch.Tensor, layer: torch.Tensor) -> torc
 
     Lecture: 06_restoration
     """
-    _check_images(x)
+    check_images(x)
     N, C, H, W = x.shape
     check_tensor(alpha, "alpha", dims="N 1 H W", shape=(N, 1, H, W), dtype="float", min_value=0.0, max_value=1.0)
     check_tensor(layer, "layer", dims="N C H W", dtype="float", min_value=0.0, max_value=1.0)
@@ -144,7 +144,7 @@ def window_corrupt(x: torch.Tensor, kind: str, *, density: float = 1.0,
 
     Lecture: 06_restoration
     """
-    _check_images(x)
+    check_images(x)
     check_choice(kind, "kind", KINDS)
     make = dirt_layer if kind == "dirt" else rain_layer
     alpha, layer = make(tuple(x.shape), density=density, generator=generator, device=x.device)
@@ -157,7 +157,7 @@ def mixed_window_corrupt(x: torch.Tensor, *, generator: torch.Generator | None =
 
     Lecture: 06_restoration
     """
-    _check_images(x)
+    check_images(x)
     N = check_positive_int(x.shape[0], "N")
     gen_device = generator.device if generator is not None else "cpu"
     u = torch.rand(N, 2, generator=generator, device=gen_device).cpu()  # (N, 2): kind and density
