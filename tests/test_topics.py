@@ -64,3 +64,9 @@ def test_module_shape(path):
         if module.startswith("course_lib"):
             private = [n for n in names if n.startswith("_") and not n.startswith("__")]
             assert not private, f"{rel} imports private {private} from {module}: make a shared helper public"
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_topic_has_its_own_bad_input_rows(topic):
+    path = ROOT / "tests" / "bad_inputs" / f"{topic}.py"
+    assert path.is_file(), f"{topic}: its bad-input rows belong in {path.relative_to(ROOT)}"
