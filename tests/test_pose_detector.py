@@ -112,7 +112,10 @@ def test_pose_task_saves_the_detector_and_hands_it_on(tmp_path, monkeypatch):
     assert paths == [tmp_path / "pose-detector.pt", tmp_path / "joint.pt"]
     detector, kwargs = calls[0]
     assert isinstance(detector, PartDetector) and detector.simple
-    assert kwargs == {"cfg": cfg, "profile": "fast", "seed": 0, "out_dir": tmp_path,
+    from course_lib.core.profiles import as_settings
+    from course_lib.pose.config import PoseSettings
+
+    assert kwargs == {"cfg": as_settings(PoseSettings, cfg), "profile": "fast", "seed": 0, "out_dir": tmp_path,
                       "command": "python -m course_lib.train pose"}
     ckpt = load_checkpoint(paths[0], task="pose-detector")
     assert ckpt["config"]["width"] == 4 and 0.0 <= ckpt["metrics"]["dr10_mean"] <= 100.0

@@ -22,6 +22,7 @@ Lecture: 02_pose_spatial
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pathlib
 import time
 
@@ -31,7 +32,9 @@ from torch import nn
 from course_lib.core import LivePlot, check_tensor, fit, get_device, load_model, save_checkpoint
 from course_lib.core.keypoints import heatmap_loss
 from course_lib.core.people import EDGES, JOINTS
+from course_lib.core.profiles import as_settings
 
+from .config import PoseSettings
 from .spatial import SpatialModel, belief_loss
 from .tasks import DETECTOR_TASK, RADII, build_detector, evaluate_detector, make_datasets, train_detector
 
@@ -100,16 +103,17 @@ def joint_loss(model: JointModel, batch: dict, *, det_weight: float = 1.0) -> to
     return loss + det_weight * heatmap_loss(out["heatmaps"], batch["heatmaps"]) if det_weight else loss
 
 
-def make_spatial(cfg: dict) -> SpatialModel:
+def make_spatial(cfg: PoseSettings) -> SpatialModel:
     """The spatial model a ``pose`` row describes: ``graph`` ("tree": messages along the kinematic tree
     ``EDGES``, the default; "full": every joint to every other, as the paper) and ``kernel_size``.
 
     Lecture: 02_pose_spatial
     """
-    graph = cfg.get("graph", "tree")
+    cfg = as_settings(PoseSettings, cfg)
+    graph = cfg.graph
     if graph not in ("full", "tree"):
-        raise ValueError(f"cfg['graph'] must be 'full' or 'tree', but found {graph!r}")
-    return SpatialModel(len(JOINTS), "full" if graph == "full" else EDGES, int(cfg["kernel_size"]))
+        raise ValueError(f"cfg.graph must be 'full' or 'tree', but found {graph!r}")
+    return SpatialModel(len(JOINTS), "full" if graph == "full" else EDGES, cfg.kernel_size)
 
 
 @torch.no_grad()
@@ -125,7 +129,7 @@ def detector_heatmaps(detector: nn.Module, images: torch.Tensor, *, batch_size: 
                       for i in range(0, len(images), batch_size)])
 
 
-def pretrain_spatial(detector: nn.Module, train, cfg: dict, *, seed: int, progress: bool = True,
+def pretrain_spatial(detector: nn.Module, train, cfg: PoseSettings, *, seed: int, progress: bool = True,
                      live_plot: bool = False) -> tuple[SpatialModel, dict]:
     """Initialise the kernels from the training poses, then train the spatial model on the frozen detector.
 
@@ -134,7 +138,7 @@ def pretrain_spatial(detector: nn.Module, train, cfg: dict, *, seed: int, progre
     detector : nn.Module
         The pre-trained part detector (not changed).
     train : SyntheticPose
-        Training split; its first ``cfg["spatial_n"]`` images are used (all when 0).
+        Training split; its first ``cfg.spatial_n`` images are used (all when 0).
     cfg : dict
         The ``pose`` row: ``kernel_size``, ``graph``, ``spatial_epochs``, ``spatial_lr``, ``spatial_n``,
         ``joint_batch_size`` (default ``batch_size``).
@@ -145,31 +149,33 @@ def pretrain_spatial(detector: nn.Module, train, cfg: dict, *, seed: int, progre
 
     Lecture: 02_pose_spatial
     """
+    cfg = as_settings(PoseSettings, cfg)
     torch.manual_seed(seed)
     spatial = make_spatial(cfg).init_from_joints(train.joints, stride=detector.stride)
-    n = int(cfg.get("spatial_n", 0)) or len(train)
+    n = cfg.spatial_n or len(train)
     images = train.images[:n].float() / 255.0  # (n, 3, H, W)
     heatmaps = detector_heatmaps(detector, images)  # (n, J, h, w): the frozen detector's outputs, once
     targets = torch.stack([train[i]["heatmaps"] for i in range(n)])  # (n, J, h, w)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(heatmaps, targets),
-                                         batch_size=cfg.get("joint_batch_size", cfg["batch_size"]), shuffle=True,
+                                         batch_size=cfg.joint_batch_size, shuffle=True,
                                          generator=torch.Generator().manual_seed(seed))
 
     def loss_fn(model, batch):
         h, t = batch
         return belief_loss(model.log_belief(h), t)
 
-    history = fit(spatial, loader, loss_fn, epochs=int(cfg["spatial_epochs"]), lr=cfg.get("spatial_lr", 3e-3),
+    history = fit(spatial, loader, loss_fn, epochs=cfg.spatial_epochs, lr=cfg.spatial_lr,
                   device=get_device(), progress=progress, callback=LivePlot() if live_plot else None, desc="spatial")
     return spatial.eval(), history
 
 
-def train_joint(detector: nn.Module, spatial: SpatialModel, train, cfg: dict, *, seed: int, progress: bool = True,
-                live_plot: bool = False) -> tuple[JointModel, dict]:
+def train_joint(detector: nn.Module, spatial: SpatialModel, train, cfg: PoseSettings, *, seed: int,
+                det_weight: float = 1.0, progress: bool = True, live_plot: bool = False) -> tuple[JointModel, dict]:
     """Back-propagate through detector and spatial model together (copies: the inputs are not changed).
 
-    Uses the first ``cfg["joint_n"]`` training images (all when 0) for ``cfg["joint_epochs"]`` epochs, Adam with
-    ``cfg["joint_lr"]`` for the detector and ten times that for the spatial model.
+    Uses the first ``cfg.joint_n`` training images (all when 0) for ``cfg.joint_epochs`` epochs, Adam with
+    ``cfg.joint_lr`` for the detector and ten times that for the spatial model; ``det_weight``: the weight of the
+    detector's own heat-map loss in :func:`joint_loss`.
 
     Returns
     -------
@@ -177,28 +183,29 @@ def train_joint(detector: nn.Module, spatial: SpatialModel, train, cfg: dict, *,
 
     Lecture: 02_pose_spatial
     """
+    cfg = as_settings(PoseSettings, cfg)
     torch.manual_seed(seed)
     model = JointModel(copy.deepcopy(detector), copy.deepcopy(spatial)).to(get_device())
     loader = _joint_loader(train, cfg, seed)
-    lr = cfg.get("joint_lr", 2e-4)
+    lr = cfg.joint_lr
     optimizer = torch.optim.Adam([{"params": model.detector.parameters(), "lr": lr},
                                   {"params": model.spatial.parameters(), "lr": 10 * lr}])
-    det_weight = float(cfg.get("det_weight", 1.0))
     history = fit(model, loader, lambda m, b: joint_loss(m, b, det_weight=det_weight),
-                  epochs=int(cfg["joint_epochs"]), optimizer=optimizer, device=get_device(), progress=progress,
+                  epochs=cfg.joint_epochs, optimizer=optimizer, device=get_device(), progress=progress,
                   callback=LivePlot() if live_plot else None, desc="joint")
     return model.eval(), history
 
 
-def _joint_loader(train, cfg: dict, seed: int) -> torch.utils.data.DataLoader:
-    """The batches of joint training: the first ``cfg["joint_n"]`` training images (all when 0), shuffled."""
-    n = int(cfg.get("joint_n", 0)) or len(train)
+def _joint_loader(train, cfg: PoseSettings, seed: int) -> torch.utils.data.DataLoader:
+    """The batches of joint training: the first ``cfg.joint_n`` training images (all when 0), shuffled."""
+    cfg = as_settings(PoseSettings, cfg)
+    n = cfg.joint_n or len(train)
     subset = torch.utils.data.Subset(train, range(n))
-    return torch.utils.data.DataLoader(subset, batch_size=cfg.get("joint_batch_size", cfg["batch_size"]),
+    return torch.utils.data.DataLoader(subset, batch_size=cfg.joint_batch_size,
                                        shuffle=True, generator=torch.Generator().manual_seed(seed))
 
 
-def train_detector_extra(detector: nn.Module, train, cfg: dict, *, seed: int, progress: bool = True
+def train_detector_extra(detector: nn.Module, train, cfg: PoseSettings, *, seed: int, progress: bool = True
                          ) -> tuple[nn.Module, dict]:
     """The equal-budget control of joint training: the detector alone, trained on for the same extra epochs.
 
@@ -208,16 +215,17 @@ def train_detector_extra(detector: nn.Module, train, cfg: dict, *, seed: int, pr
 
     Lecture: 02_pose_spatial
     """
+    cfg = as_settings(PoseSettings, cfg)
     torch.manual_seed(seed)
     model = copy.deepcopy(detector).to(get_device())
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.get("joint_lr", 2e-4))
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.joint_lr)
     history = fit(model, _joint_loader(train, cfg, seed), lambda m, b: heatmap_loss(m(b["image"]), b["heatmaps"]),
-                  epochs=int(cfg["joint_epochs"]), optimizer=optimizer, device=get_device(), progress=progress,
+                  epochs=cfg.joint_epochs, optimizer=optimizer, device=get_device(), progress=progress,
                   desc="detector, extra epochs")
     return model.eval(), history
 
 
-def train_pose_control(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str
+def train_pose_control(*, cfg: PoseSettings, profile: str, seed: int, out_dir: pathlib.Path, command: str
                        ) -> list[pathlib.Path]:
     """The ``pose-control`` task: ``pose-detector.pt`` trained alone for ``joint_epochs`` more epochs, saved as
     ``pose-detector-extra.pt``. Run it with the same ``--set`` overrides as the ``pose`` checkpoints (it refuses
@@ -225,9 +233,10 @@ def train_pose_control(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.P
 
     Lecture: 02_pose_spatial
     """
+    cfg = as_settings(PoseSettings, cfg)
     out_dir = pathlib.Path(out_dir)
     detector, ckpt = load_model(out_dir / f"{DETECTOR_TASK}.pt", build_detector, task=DETECTOR_TASK)
-    differ = {k: (ckpt["config"].get(k), v) for k, v in cfg.items() if ckpt["config"].get(k) != v}
+    differ = {k: (ckpt["config"].get(k), v) for k, v in dataclasses.asdict(cfg).items() if ckpt["config"].get(k) != v}
     if differ or ckpt["seed"] != seed:
         raise SystemExit(f"pose-control must use the settings and seed of {DETECTOR_TASK}.pt (seed {ckpt['seed']}); "
                          f"these differ (checkpoint, given): {differ}")
@@ -236,12 +245,12 @@ def train_pose_control(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.P
     extra, history = train_detector_extra(detector, train, cfg, seed=seed)
     metrics = evaluate_detector(extra, test)
     metrics.update(final_loss=history["epoch_loss"][-1], train_seconds=time.perf_counter() - start)
-    print(f"detector + {cfg['joint_epochs']} extra epochs: detection rate at r=10%, mean {metrics['dr10_mean']:.1f}%")
+    print(f"detector + {cfg.joint_epochs} extra epochs: detection rate at r=10%, mean {metrics['dr10_mean']:.1f}%")
     return [save_checkpoint(out_dir / f"{CONTROL_TASK}.pt", extra, task=CONTROL_TASK, command=command,
-                            profile=profile, seed=seed, metrics=metrics, config=cfg)]
+                            profile=profile, seed=seed, metrics=metrics, config=dataclasses.asdict(cfg))]
 
 
-def train_spatial_and_joint(detector: nn.Module, *, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,
+def train_spatial_and_joint(detector: nn.Module, *, cfg: PoseSettings, profile: str, seed: int, out_dir: pathlib.Path,
                             command: str) -> list[pathlib.Path]:
     """Lecture 02's half of the ``pose`` task: pre-train the spatial model, joint-train, evaluate, save.
 
@@ -251,6 +260,7 @@ def train_spatial_and_joint(detector: nn.Module, *, cfg: dict, profile: str, see
 
     Lecture: 02_pose_spatial
     """
+    cfg = as_settings(PoseSettings, cfg)
     out_dir = pathlib.Path(out_dir)
     train, test = make_datasets(cfg, seed)
     detector = detector.to(get_device()).eval()
@@ -269,21 +279,23 @@ def train_spatial_and_joint(detector: nn.Module, *, cfg: dict, profile: str, see
     for name in ("lelb", "lwri", "relb", "rwri"):
         print(f"{name}: detection rate at r=10%: detector {base[f'dr10_{name}']:.1f}%, "
               f"+ spatial {metrics_s[f'dr10_{name}']:.1f}%, joint {metrics_j[f'dr10_{name}']:.1f}%")
-    common = {"command": command, "profile": profile, "seed": seed, "config": cfg}
+    common = {"command": command, "profile": profile, "seed": seed, "config": dataclasses.asdict(cfg)}
     return [save_checkpoint(out_dir / f"{SPATIAL_TASK}.pt", spatial, task=SPATIAL_TASK, metrics=metrics_s, **common),
             save_checkpoint(out_dir / f"{JOINT_TASK}.pt", joint, task=JOINT_TASK, metrics=metrics_j, **common)]
 
 
-def train_pose(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
+def train_pose(*, cfg: PoseSettings, profile: str, seed: int, out_dir: pathlib.Path, command: str
+               ) -> list[pathlib.Path]:
     """The ``pose`` task: train the part detector, save ``pose-detector.pt``, then lecture 02's models.
 
     Lecture: 01_pose_detector, 02_pose_spatial
     """
+    cfg = as_settings(PoseSettings, cfg)
     out_dir = pathlib.Path(out_dir)
     detector, metrics = train_detector(cfg, seed)
     for r in RADII:
         print(f"detector: detection rate at r={r}% torso, mean over joints {metrics[f'dr{r}_mean']:.1f}%")
     path = save_checkpoint(out_dir / "pose-detector.pt", detector, task=DETECTOR_TASK, command=command,
-                           profile=profile, seed=seed, metrics=metrics, config=cfg)
+                           profile=profile, seed=seed, metrics=metrics, config=dataclasses.asdict(cfg))
     return [path] + list(train_spatial_and_joint(detector, cfg=cfg, profile=profile, seed=seed, out_dir=out_dir,
                                                  command=command))

@@ -8,13 +8,16 @@ Lecture: 01_pose_detector, 02_pose_spatial
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import torch
 
-from course_lib.core import check_choice, checkpoint_or_train, settings
+from course_lib.core import check_choice, checkpoint_or_train, preset
 from course_lib.core.people import SyntheticPose
+from course_lib.core.profiles import as_settings
 
+from .config import PoseSettings
 from .detector import PartDetector
 from .joint import (
     CONTROL_TASK,
@@ -63,7 +66,7 @@ def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: 
     Lecture: 01_pose_detector, 02_pose_spatial
     """
     check_choice(name, "name", NAMES)
-    cfg = dict(settings("pose") if cfg is None else cfg)
+    cfg = as_settings(PoseSettings, preset("pose") if cfg is None else cfg)
 
     def detector_now() -> PartDetector:  # the detector the later models start from: shipped, or trained here
         return load_or_train(DETECTOR_TASK, cfg=cfg, seed=seed, device=device, directory=directory,
@@ -72,7 +75,7 @@ def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: 
     def train():
         if name == DETECTOR_TASK:
             model, metrics = train_detector(cfg, seed, progress=progress)
-            return model, cfg, metrics
+            return model, dataclasses.asdict(cfg), metrics
         detector = detector_now()
         train_split, test = make_datasets(cfg, seed)
         if name == CONTROL_TASK:
@@ -82,7 +85,7 @@ def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: 
         else:
             spatial, _ = pretrain_spatial(detector, train_split, cfg, seed=seed, progress=progress)
             model, _ = train_joint(detector, spatial, train_split, cfg, seed=seed, progress=progress)
-        return model, cfg, evaluate_detector(model, test)
+        return model, dataclasses.asdict(cfg), evaluate_detector(model, test)
 
     def build(config: dict) -> torch.nn.Module:
         if name in (DETECTOR_TASK, CONTROL_TASK):

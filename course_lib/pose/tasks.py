@@ -25,7 +25,9 @@ from course_lib.core import (
 )
 from course_lib.core.keypoints import heatmap_argmax, heatmap_loss
 from course_lib.core.people import JOINTS, SyntheticPose
+from course_lib.core.profiles import as_settings
 
+from .config import PoseSettings
 from .detector import PartDetector
 from .metrics import detection_rate
 
@@ -33,11 +35,12 @@ RADII = (5, 10, 20)  # detection-rate radii (% of torso size) recorded in checkp
 DETECTOR_TASK = "pose-detector"
 
 
-def make_datasets(cfg: dict, seed: int) -> tuple[SyntheticPose, SyntheticPose]:
+def make_datasets(cfg: PoseSettings, seed: int) -> tuple[SyntheticPose, SyntheticPose]:
     """The train and test splits a pose checkpoint is trained and evaluated on (``cfg``: the ``pose`` row)."""
+    cfg = as_settings(PoseSettings, cfg)
     kwargs = {"stride": PartDetector.stride}
-    return (SyntheticPose("train", cfg["n_train"], cfg["size"], seed, **kwargs),
-            SyntheticPose("test", cfg["n_test"], cfg["size"], seed, **kwargs))
+    return (SyntheticPose("train", cfg.n_train, cfg.size, seed, **kwargs),
+            SyntheticPose("test", cfg.n_test, cfg.size, seed, **kwargs))
 
 
 @torch.no_grad()
@@ -86,7 +89,7 @@ def evaluate_detector(model: torch.nn.Module, dataset: SyntheticPose, *, radii=R
     return metrics
 
 
-def train_detector(cfg: dict, seed: int, *, progress: bool = True, live_plot: bool = False
+def train_detector(cfg: PoseSettings, seed: int, *, progress: bool = True, live_plot: bool = False
                    ) -> tuple[PartDetector, dict]:
     """Train a :class:`PartDetector` on synthetic people; return it (eval mode) and its test metrics.
 
@@ -105,29 +108,31 @@ def train_detector(cfg: dict, seed: int, *, progress: bool = True, live_plot: bo
 
     Lecture: 01_pose_detector
     """
+    cfg = as_settings(PoseSettings, cfg)
     seed_everything(seed)
     train, test = make_datasets(cfg, seed)
-    model = PartDetector(len(JOINTS), width=cfg["width"], simple=cfg.get("simple", False))
-    loader = torch.utils.data.DataLoader(train, batch_size=cfg["batch_size"], shuffle=True,
+    model = PartDetector(len(JOINTS), width=cfg.width, simple=cfg.simple)
+    loader = torch.utils.data.DataLoader(train, batch_size=cfg.batch_size, shuffle=True,
                                          generator=torch.Generator().manual_seed(seed))
 
     def loss_fn(net, batch):
         return heatmap_loss(net(batch["image"]), batch["heatmaps"])
 
     # Adam with a cosine learning-rate decay over the epochs (stepped by fit's per-epoch callback).
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.get("lr", 1e-3))
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
 
     def step_schedule(net, history):
         schedule.step()
 
-    history = fit(model, loader, loss_fn, epochs=cfg["epochs"], optimizer=optimizer, device=get_device(),
+    history = fit(model, loader, loss_fn, epochs=cfg.epochs, optimizer=optimizer, device=get_device(),
                   progress=progress, desc="detector", callback=LivePlot(step_schedule) if live_plot else step_schedule)
     metrics = evaluate_detector(model, test)
     metrics.update(final_loss=history["epoch_loss"][-1], train_seconds=history["seconds"])
     return model, metrics
 
 
-def build_detector(cfg: dict) -> PartDetector:
+def build_detector(cfg: PoseSettings) -> PartDetector:
     """The untrained :class:`PartDetector` with the sizes of a profile row or checkpoint config."""
-    return PartDetector(len(JOINTS), width=int(cfg["width"]), simple=bool(cfg.get("simple", False)))
+    cfg = as_settings(PoseSettings, cfg)
+    return PartDetector(len(JOINTS), width=cfg.width, simple=cfg.simple)
