@@ -19,6 +19,7 @@ Lecture: 07_colorization
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 
@@ -33,12 +34,14 @@ from course_lib.core import (
     checkpoint_or_train,
     fit,
     get_device,
+    preset,
     round_to_half,
     save_checkpoint,
-    settings,
 )
+from course_lib.core.profiles import as_settings
 
 from .bins import ab_bins
+from .config import ColorizationSettings
 from .data import SyntheticColorScenes
 from .decode import TEMPERATURE
 from .encoding import soft_encode
@@ -108,8 +111,9 @@ def build_model(kind: str, *, width: int) -> ColorizationNet:
     return ColorizationNet(width=width, head="regression" if kind == "l2" else "class")
 
 
-def train_model(kind: str, train_set: SyntheticColorScenes, *, cfg: dict, device: torch.device | str | None = None,
-                prior: torch.Tensor | None = None, progress: bool = True, live_plot: bool = False, seed: int = 0):
+def train_model(kind: str, train_set: SyntheticColorScenes, *, cfg: ColorizationSettings,
+                device: torch.device | str | None = None, prior: torch.Tensor | None = None, progress: bool = True,
+                live_plot: bool = False, seed: int = 0):
     """Train one model of ``KINDS`` on ``train_set`` with ``fit``; return ``(model, history)``.
 
     ``cfg`` holds ``width, epochs, batch_size, lr, k, sigma, lam`` (the profile row); ``prior`` is the
@@ -119,17 +123,18 @@ def train_model(kind: str, train_set: SyntheticColorScenes, *, cfg: dict, device
 
     Lecture: 07_colorization
     """
+    cfg = as_settings(ColorizationSettings, cfg)
     device = torch.device(device) if device is not None else get_device()
     bins = ab_bins().to(device)
     weights = None
     if kind == "rebal":
-        prior = training_prior(train_set, bins, sigma=cfg["sigma"]) if prior is None else prior
-        weights = rebalance_weights(prior.to(device), lam=cfg["lam"])
-    model = build_model(kind, width=cfg["width"]).to(device)
-    loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True,
+        prior = training_prior(train_set, bins, sigma=cfg.sigma) if prior is None else prior
+        weights = rebalance_weights(prior.to(device), lam=cfg.lam)
+    model = build_model(kind, width=cfg.width).to(device)
+    loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(check_seed(seed)))
-    loss_fn = make_loss(kind, bins=bins, weights=weights, k=cfg["k"], sigma=cfg["sigma"])
-    history = fit(model, loader, loss_fn, epochs=cfg["epochs"], lr=cfg["lr"], device=device, progress=progress,
+    loss_fn = make_loss(kind, bins=bins, weights=weights, k=cfg.k, sigma=cfg.sigma)
+    history = fit(model, loader, loss_fn, epochs=cfg.epochs, lr=cfg.lr, device=device, progress=progress,
                   callback=LivePlot() if live_plot else None, desc=kind)
     return model, history
 
@@ -214,46 +219,47 @@ def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: 
     """
     check_choice(name, "name", tuple(f"colorization-{k}" for k in KINDS))
     kind = name.split("-", 1)[1]
-    cfg = dict(settings("colorization") if cfg is None else cfg)
+    cfg = as_settings(ColorizationSettings, preset("colorization") if cfg is None else cfg)
 
     def train():
-        train_set = SyntheticColorScenes("train", cfg["n_train"], cfg["size"], seed)
-        test_set = SyntheticColorScenes("test", cfg["n_test"], cfg["size"], seed)
+        train_set = SyntheticColorScenes("train", cfg.n_train, cfg.size, seed)
+        test_set = SyntheticColorScenes("test", cfg.n_test, cfg.size, seed)
         torch.manual_seed(seed)
         model, _ = train_model(kind, train_set, cfg=cfg, device=device, seed=seed, progress=progress)
-        return model, {**cfg, "kind": kind}, evaluate(model, test_set, T=cfg["T"])
+        return model, {**dataclasses.asdict(cfg), "kind": kind}, evaluate(model, test_set, T=cfg.T)
 
     return checkpoint_or_train(name, lambda config: build_model(kind, width=int(config["width"])), train, seed=seed,
                                directory=directory, device=device)
 
 
-def train_colorization(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,
+def train_colorization(*, cfg: ColorizationSettings, profile: str, seed: int, out_dir: pathlib.Path,
                        command: str) -> list[pathlib.Path]:
-    """``python -m course_lib.train colorization``: train the models named in ``cfg["models"]`` (comma-separated
+    """``python -m course_lib.train colorization``: train the models named in ``cfg.models`` (comma-separated
     subset of ``KINDS``), evaluate them on the synthetic test split, save ``colorization-<kind>.pt`` in ``out_dir``.
 
     Lecture: 07_colorization
     """
+    cfg = as_settings(ColorizationSettings, cfg)
     from course_lib.core import get_device
 
     device = get_device()
-    kinds = [k.strip() for k in cfg["models"].split(",") if k.strip()]
+    kinds = [k.strip() for k in cfg.models.split(",") if k.strip()]
     for k in kinds:
         check_choice(k, "models", KINDS)
-    train_set = SyntheticColorScenes("train", cfg["n_train"], cfg["size"], seed)
-    test_set = SyntheticColorScenes("test", cfg["n_test"], cfg["size"], seed)
-    prior = training_prior(train_set, ab_bins(), sigma=cfg["sigma"])
+    train_set = SyntheticColorScenes("train", cfg.n_train, cfg.size, seed)
+    test_set = SyntheticColorScenes("test", cfg.n_test, cfg.size, seed)
+    prior = training_prior(train_set, ab_bins(), sigma=cfg.sigma)
     paths = []
     for kind in kinds:
         torch.manual_seed(seed)
         model, history = train_model(kind, train_set, cfg=cfg, device=device, prior=prior, seed=seed)
         round_to_half(model)  # evaluate the weights exactly as the float16 checkpoint will store them
-        metrics = evaluate(model, test_set, T=cfg["T"])
+        metrics = evaluate(model, test_set, T=cfg.T)
         metrics["final_loss"] = history["epoch_loss"][-1]
         metrics["train_seconds"] = history["seconds"]
         print(kind, {k: round(v, 4) for k, v in metrics.items()})
         model.cpu()
         paths.append(save_checkpoint(pathlib.Path(out_dir) / f"colorization-{kind}.pt", model,
                                      task=f"colorization-{kind}", command=command, profile=profile, seed=seed,
-                                     metrics=metrics, config={**cfg, "kind": kind}, half=True))
+                                     metrics=metrics, config={**dataclasses.asdict(cfg), "kind": kind}, half=True))
     return paths

@@ -10,6 +10,7 @@ Lecture: 04_segmentation
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 
@@ -23,13 +24,15 @@ from course_lib.core import (
     checkpoint_or_train,
     fit,
     get_device,
+    preset,
     resolve_device,
     round_to_half,
     save_checkpoint,
     seed_everything,
-    settings,
 )
+from course_lib.core.profiles import as_settings
 
+from .config import FCNSettings
 from .convolutionalize import PatchClassifier
 from .data import SyntheticScenes
 from .fcn import FCN, VARIANTS
@@ -132,19 +135,19 @@ def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: 
     Lecture: 04_segmentation
     """
     check_choice(name, "name", ("fcn-32s", "fcn-16s", "fcn-8s", "fcn-patch"))
-    cfg = dict(settings("fcn") if cfg is None else cfg)
+    cfg = as_settings(FCNSettings, preset("fcn") if cfg is None else cfg)
 
     def train():
         seed_everything(seed)
-        train_set = SyntheticScenes("train", cfg["n_train"], cfg["size"], seed)
-        test = SyntheticScenes("test", cfg["n_test"], cfg["size"], seed)
-        config = {**cfg, "num_classes": train_set.num_classes, "variant": name.split("-")[1]}
+        train_set = SyntheticScenes("train", cfg.n_train, cfg.size, seed)
+        test = SyntheticScenes("test", cfg.n_test, cfg.size, seed)
+        config = {**dataclasses.asdict(cfg), "num_classes": train_set.num_classes, "variant": name.split("-")[1]}
         model = _build(name, config).to(resolve_device(device) if device is not None else get_device())
         if name == "fcn-patch":
-            train_patch_classifier(model, train_set, n_patches=cfg["n_patches"], epochs=cfg["patch_epochs"],
+            train_patch_classifier(model, train_set, n_patches=cfg.n_patches, epochs=cfg.patch_epochs,
                                    seed=seed, progress=progress)
             return model, config, patch_metrics(model.cpu(), test, seed=seed)
-        train_segmenter(model, train_set, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+        train_segmenter(model, train_set, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
                         seed=seed, progress=progress)
         return model, config, scene_metrics(model, test)
 
@@ -158,7 +161,7 @@ def _build(name: str, config: dict) -> nn.Module:
     return FCN(config["num_classes"], config["variant"], config["backbone"], width=config["width"])
 
 
-def train_fcn(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
+def train_fcn(*, cfg: FCNSettings, profile: str, seed: int, out_dir: pathlib.Path, command: str) -> list[pathlib.Path]:
     """Train FCN-32s, 16s, 8s and the patch classifier; save ``fcn-32s.pt`` … ``fcn-patch.pt`` in ``out_dir``.
 
     ``cfg`` is the "fcn" row of the profile table (with ``--set`` overrides). Metrics are measured on the
@@ -167,29 +170,30 @@ def train_fcn(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, comm
 
     Lecture: 04_segmentation
     """
+    cfg = as_settings(FCNSettings, cfg)
     out_dir = pathlib.Path(out_dir)
-    train = SyntheticScenes("train", cfg["n_train"], cfg["size"], seed)
-    test = SyntheticScenes("test", cfg["n_test"], cfg["size"], seed)
+    train = SyntheticScenes("train", cfg.n_train, cfg.size, seed)
+    test = SyntheticScenes("test", cfg.n_test, cfg.size, seed)
     K = train.num_classes
     paths = []
     for variant in VARIANTS:
         seed_everything(seed)
-        model = FCN(K, variant, cfg["backbone"], width=cfg["width"])
-        history = train_segmenter(model, train, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+        model = FCN(K, variant, cfg.backbone, width=cfg.width)
+        history = train_segmenter(model, train, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
                                   seed=seed, desc=f"fcn-{variant}")
         metrics = scene_metrics(round_to_half(model), test)
         metrics["train_seconds"] = history["seconds"]
         print(f"fcn-{variant}: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
         paths.append(save_checkpoint(out_dir / f"fcn-{variant}.pt", model, task=f"fcn-{variant}", command=command,
                                      profile=profile, seed=seed, metrics=metrics, half=True,
-                                     config={**cfg, "variant": variant, "num_classes": K}))
+                                     config={**dataclasses.asdict(cfg), "variant": variant, "num_classes": K}))
     seed_everything(seed)
-    patch_model = PatchClassifier(K, patch=cfg["patch"], width=cfg["width"])
-    history = train_patch_classifier(patch_model, train, n_patches=cfg["n_patches"], epochs=cfg["patch_epochs"],
+    patch_model = PatchClassifier(K, patch=cfg.patch, width=cfg.width)
+    history = train_patch_classifier(patch_model, train, n_patches=cfg.n_patches, epochs=cfg.patch_epochs,
                                      seed=seed, desc="patch")
     metrics = {**patch_metrics(round_to_half(patch_model), test, seed=seed), "train_seconds": history["seconds"]}
     print(f"fcn-patch: patch_acc={metrics['patch_acc']:.4f}")
     paths.append(save_checkpoint(out_dir / "fcn-patch.pt", patch_model, task="fcn-patch", command=command,
                                  profile=profile, seed=seed, metrics=metrics, half=True,
-                                 config={**cfg, "num_classes": K}))
+                                 config={**dataclasses.asdict(cfg), "num_classes": K}))
     return paths
