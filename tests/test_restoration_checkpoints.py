@@ -97,6 +97,25 @@ def test_budget_curve_rises_from_the_first_to_the_last_snapshot():
     assert last > first + 0.5, (first, last)
 
 
+def test_residual_control_reproduces_its_metrics_and_stays_behind_dncnn_step_for_step():
+    """Lecture 06's control: DnCNN(residual=False), the budget run's recipe and seed, snapshots at the budget run's
+    steps (stopped after 1,000). Each reproduces its metrics, shares the budget run's settings but its kind, and
+    is more than 2 dB behind the residual net's snapshot of the same step at σ = 25, as the lecture says."""
+    steps = budget_steps("plain")
+    assert steps and set(steps) <= set(budget_steps()), steps
+    for n in steps:
+        model, meta = load_or_train(f"restoration-plain-{n:05d}")
+        assert not model.residual and model.batch_norm and meta["metrics"]["steps"] == n
+        budget = load_checkpoint(checkpoint_path(f"restoration-budget-{n:05d}"))
+        differs = {k for k in meta["config"] if meta["config"][k] != budget["config"].get(k)}
+        assert differs <= {"models", "kind", "snapshots", "device"} and meta["seed"] == budget["seed"], differs
+        got = evaluate("plain", model, crop=meta["config"]["eval_crop"])
+        for key, value in got.items():
+            tol = 2e-3 if key.startswith("ssim") else 0.02
+            assert value == pytest.approx(meta["metrics"][key], abs=tol), (n, key)
+        assert got["psnr_25"] < budget["metrics"]["psnr_25"] - 2.0, (n, got["psnr_25"], budget["metrics"]["psnr_25"])
+
+
 def test_nonblind_net_is_ahead_of_richardson_lucy_given_the_same_kernel():
     """The claim of lecture 06 section 7, re-measured: scikit-image's Richardson–Lucy (30 iterations, the true
     kernel) against the net that refines our own RL, on the checkpoint's evaluation crops, photo by photo."""
