@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import pytest
 
@@ -24,18 +25,22 @@ SLOW_FILES = {
     "tests/test_grading.py",  # grades lecture 00 with nbgrader, in parallel, on Dask, into PostgreSQL
     "tests/test_grading_sandbox.py",  # a class of hostile submissions, graded in the sandbox
     "tests/test_exercise_wrong_answers.py",  # every lecture's checks, through the checker's answer server
+    "tests/test_grading_checker.py",  # answer servers in the sandbox, one per case
     "tests/test_project.py",  # releases every lecture with nbgrader
 }
 SLOW_PREFIXES = ("solutions/", "lectures/")  # the notebooks, executed by nbval
 SLOW_SUFFIXES = ("_checkpoints.py",)  # re-evaluate every shipped checkpoint on its test split
+# ... and the tests elsewhere that do the same (test_localization_metrics.py, test_pose_detector.py, ...)
+SLOW_NAMES = re.compile(r"checkpoints?_reproduce|shipped_.*checkpoint")
 
 
 def _file(item: pytest.Item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
-def is_slow(path: str) -> bool:
-    return path in SLOW_FILES or path.startswith(SLOW_PREFIXES) or path.endswith(SLOW_SUFFIXES)
+def is_slow(path: str, name: str = "") -> bool:
+    return (path in SLOW_FILES or path.startswith(SLOW_PREFIXES) or path.endswith(SLOW_SUFFIXES)
+            or SLOW_NAMES.search(name) is not None)
 
 
 def _costs() -> dict[str, float]:
@@ -48,7 +53,7 @@ def _costs() -> dict[str, float]:
 def pytest_collection_modifyitems(config, items):
     slow = pytest.mark.slow
     for item in items:
-        if is_slow(_file(item)):
+        if is_slow(_file(item), item.name):
             item.add_marker(slow)
     costs = _costs()
     # Longest file first; within a file the collected order stays (nbval's cells must run in order).

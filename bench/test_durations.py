@@ -6,7 +6,8 @@ grading, no checkpoint re-evaluation) at most 90 s. Each run writes a JUnit XML 
 conftest.py reads to start the longest files first (``files`` in bench/results/test_durations.json).
 
 Usage: ``python bench/test_durations.py [--only fast|full]``. The machine should be quiet: the numbers are wall
-times, and a second job on 2 cores doubles them.
+times, and a second job on 2 cores doubles them. ``--junit FILE --wall-s S [--only ...]`` records a run made
+elsewhere instead (e.g. ``.ci/run`` on a fresh clone with ``PYTEST_ADDOPTS=--junitxml=FILE``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 GOALS_S = {"test": 360.0, "test-fast": 90.0}
 
 
+def read_junit(report: pathlib.Path) -> list[tuple[str, str, float]]:
+    tests = []
+    for case in ET.parse(report).iter("testcase"):
+        file = case.get("file") or case.get("classname", "").replace(".", "/") + ".py"
+        tests.append((file, case.get("name", ""), float(case.get("time", 0.0))))
+    return tests
+
+
 def run(target: str) -> dict:
     """``make <target>`` (lint included), timed, with a JUnit report; returns wall seconds and per-test times."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -39,10 +48,7 @@ def run(target: str) -> dict:
         wall = time.monotonic() - start
         if proc.returncode != 0:
             raise SystemExit(f"make {target} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-        tests = []
-        for case in ET.parse(report).iter("testcase"):
-            file = case.get("file") or case.get("classname", "").replace(".", "/") + ".py"
-            tests.append((file, case.get("name", ""), float(case.get("time", 0.0))))
+        tests = read_junit(report)
     summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     return {"wall_s": round(wall, 1), "summary": summary, "tests": tests}
 
@@ -57,11 +63,19 @@ def per_file(tests) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["fast", "full"], help="run one of the two targets")
+    parser.add_argument("--junit", type=pathlib.Path, help="record this JUnit report of a run made elsewhere")
+    parser.add_argument("--wall-s", type=float, help="that run's wall seconds (with --junit)")
     args = parser.parse_args()
     targets = {"fast": ["test-fast"], "full": ["test"], None: ["test", "test-fast"]}[args.only]
     data: dict = {"jobs": os.environ.get("TEST_JOBS") or os.cpu_count(), "goals_s": GOALS_S, "runs": {}}
     for target in targets:
-        result = run(target)
+        if args.junit:
+            if args.wall_s is None or len(targets) != 1:
+                raise SystemExit("--junit needs --wall-s and --only")
+            result = {"wall_s": args.wall_s, "summary": f"recorded from {args.junit.name}",
+                      "tests": read_junit(args.junit)}
+        else:
+            result = run(target)
         data["runs"][target] = {"wall_s": result["wall_s"], "summary": result["summary"],
                                 "n_tests": len(result["tests"]), "cpu_seconds_in_tests": round(sum(
                                     t[2] for t in result["tests"]), 1),
