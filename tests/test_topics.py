@@ -35,10 +35,8 @@ def test_every_topic_registers_its_settings_tasks_and_course_map_panel():
     assert {"pose", "localization", "segmentation", "depth", "restoration", "colorization"} <= set(TOPICS)
     registry.discover()
     for topic in TOPICS:
-        before = (set(registry.SETTINGS), set(registry.TASKS), set(registry.CARDS))
         config = importlib.import_module(f"course_lib.{topic}.config")
-        importlib.reload(config)  # registering again names the same rows
-        assert (set(registry.SETTINGS), set(registry.TASKS), set(registry.CARDS)) == before
+        assert any(type(row.presets["fast"]).__module__ == config.__name__ for row in registry.SETTINGS.values()), topic
         owned = [t for t in registry.TASKS.values() if t.target.startswith(f"course_lib.{topic}.")]
         assert owned, f"{topic} registers no train task"
         assert any(c.draw.__module__ == config.__name__ for c in registry.CARDS.values()), topic

@@ -128,6 +128,8 @@ def as_settings(cls: type, cfg):
     """
     if isinstance(cfg, cls):
         return cfg
+    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):  # e.g. the class of a reloaded module
+        cfg = dataclasses.asdict(cfg)
     if not isinstance(cfg, Mapping):
         raise TypeError(f"cfg must be a {cls.__name__} or a dict of its fields, but found {type(cfg).__name__}")
     fields = {f.name for f in dataclasses.fields(cls)}
