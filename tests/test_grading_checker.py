@@ -135,6 +135,18 @@ def test_tricks_on_the_students_side_earn_nothing(name, source, why):
     assert not ok and why in message, (name, message)
 
 
+def test_loading_has_its_own_budget_and_an_endless_loop_there_is_stopped():
+    # The answer cells import torch and course_lib, which on a busy machine takes longer than a call's 5 s: the
+    # load is bounded by load_s, not call_s (a CI run once failed two cases above on exactly that).
+    student = checker.Student(["true"], call_s=5)
+    assert student.load_s == checker.LOAD_S > 5
+    student.close()
+    source = "while True:\n    pass\n"
+    verdicts = checker.check_notebook(_with_answers({"ex_conv_output_size": source}), CHECKS, call_s=5, load_s=8)
+    assert verdicts == {g: (False, "your answer cells could not be loaded: no answer within 8 s (an endless loop?)")
+                        for g in ("test_conv_output_size", "test_receptive_field")}
+
+
 def test_a_verdict_replaces_what_nbgrader_would_read_as_points():
     def cell(outputs):
         return nbformat.v4.new_code_cell("x", outputs=[nbformat.from_dict(o) for o in outputs])

@@ -46,6 +46,7 @@ from .answers import MAX_LINE, ChannelError, Unsupported, decode, encode
 COURSE_LIB = pathlib.Path(__file__).resolve().parents[1]
 VERDICT = "CheckFailed"  # the error name of a failed verdict in the graded notebook
 PASSED_NOTE = "trusted checker: passed"
+LOAD_S = 180.0  # seconds the answer cells may take to run (importing torch alone took over 5 s on a busy CI machine)
 
 
 class StudentError(AssertionError):
@@ -88,10 +89,13 @@ class Student:
     the checker); ``call_with_grad(name, args, grad=[i])`` also returns the gradients of its scalar result with
     respect to the tensor arguments ``i`` (``None`` when the result cannot backpropagate). A call that raises,
     hangs past ``call_s`` seconds or returns what the channel does not carry raises :class:`StudentError`.
+    Loading the answer cells has its own, longer budget, ``load_s``: they import torch and course_lib, which on a
+    busy grading machine alone can take longer than a call should.
     """
 
-    def __init__(self, command: list[str], *, call_s: float = 60, env: dict | None = None):
+    def __init__(self, command: list[str], *, call_s: float = 60, load_s: float = LOAD_S, env: dict | None = None):
         self.call_s = call_s
+        self.load_s = max(load_s, call_s)
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=env, start_new_session=True)
         self._buffer = b""
@@ -137,7 +141,7 @@ class Student:
 
     def load(self, cells: list[dict], timeout: float | None = None) -> list[str]:
         """Run the answer cells (and the other cells' imports) on the student's side; their errors, as text."""
-        answer = self._request({"op": "load", "cells": cells}, timeout or self.call_s)
+        answer = self._request({"op": "load", "cells": cells}, timeout or self.load_s)
         errors = answer.get("errors") if answer["ok"] else [str(answer.get("error"))]
         return [str(e)[:400] for e in errors] if type(errors) is list else []
 
@@ -314,7 +318,7 @@ def apply_verdict(cell, passed: bool, message: str) -> bool:
     return passed
 
 
-def start_student(withheld_root: pathlib.Path, *, call_s: float = 60) -> Student:
+def start_student(withheld_root: pathlib.Path, *, call_s: float = 60, load_s: float = LOAD_S) -> Student:
     """The answer server, sandboxed like the kernel where bubblewrap works (else a bare process, as warned)."""
     from . import sandbox  # noqa: PLC0415
 
@@ -327,11 +331,14 @@ def start_student(withheld_root: pathlib.Path, *, call_s: float = 60) -> Student
     else:
         command = [sys.executable, "-I", str(script), str(withheld_root)]
         env = {k: v for k, v in os.environ.items() if k in sandbox.ENV_KEEP}
-    return Student(command, call_s=call_s, env=env)
+    return Student(command, call_s=call_s, load_s=load_s, env=env)
 
 
-def check_notebook(nb, checks_path, *, call_s: float = 60) -> dict[str, tuple[bool, str]]:
-    """Every graded test cell of ``nb`` decided by the lecture's checks, against its answer cells."""
+def check_notebook(nb, checks_path, *, call_s: float = 60, load_s: float = LOAD_S) -> dict[str, tuple[bool, str]]:
+    """Every graded test cell of ``nb`` decided by the lecture's checks, against its answer cells.
+
+    ``call_s`` bounds each call of a student's function, ``load_s`` the running of the answer cells.
+    """
     checks, references = load_checks(checks_path)
     grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in graded_test_cells(nb)]
     with tempfile.TemporaryDirectory(prefix="convnet-withheld-") as tmp:
@@ -341,7 +348,7 @@ def check_notebook(nb, checks_path, *, call_s: float = 60) -> dict[str, tuple[bo
             os.chmod(folder, 0o755)
             for name in files:
                 os.chmod(os.path.join(folder, name), 0o644)
-        with start_student(pathlib.Path(tmp), call_s=call_s) as student:
+        with start_student(pathlib.Path(tmp), call_s=call_s, load_s=load_s) as student:
             try:
                 errors = student.load(answer_cells(nb))
             except StudentError as exc:
@@ -362,6 +369,8 @@ try:  # the autograde preprocessor (nbgrader is there whenever grading runs)
         """Autograde preprocessor (after execution): every graded test cell scored by the trusted checker."""
 
         call_timeout = Float(30, help="Seconds one call of a student's function may take.").tag(config=True)
+        load_timeout = Float(LOAD_S, help="Seconds the answer cells (with their imports) may take to run.").tag(
+            config=True)
 
         def preprocess(self, nb, resources):
             lecture = resources["nbgrader"]["assignment"]
@@ -369,7 +378,7 @@ try:  # the autograde preprocessor (nbgrader is there whenever grading runs)
             path = pathlib.Path(coursedir.root, coursedir.source_directory, lecture, "checks.py")
             cells = graded_test_cells(nb)
             try:
-                verdicts = check_notebook(nb, path, call_s=self.call_timeout)
+                verdicts = check_notebook(nb, path, call_s=self.call_timeout, load_s=self.load_timeout)
             except (FileNotFoundError, ValueError) as exc:  # the instructor's side: say so, score nothing
                 self.log.error("trusted checker: %s", exc)
                 verdicts = {c.metadata["nbgrader"]["grade_id"]: (False, f"not checked: {exc}") for c in cells}
