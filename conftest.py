@@ -7,15 +7,24 @@
   one graded class, are built once) in collection order (`--no-loadscope-reorder`). The longest files go first,
   so that no worker starts a 3-minute file when the others are done. Their costs are the measured wall seconds of
   bench/results/test_durations.json (`python bench/test_durations.py`); a file not in it counts as short.
+* **Threads.** Each of N workers (and the notebook kernels and graders it starts, which inherit its environment)
+  gets cores/N math threads, unless OMP_NUM_THREADS is set. With torch's default of one thread per core on every
+  worker, the spinning thread pools fought over the cores: the eight solutions/ notebooks took 445 s on two workers
+  instead of 119 s (2 cores, measured 2026-12-07), and a 3.6 s notebook cell took 71 s in CI.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
 
-import pytest
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if WORKERS > 1 and "OMP_NUM_THREADS" not in os.environ:  # before anything imports torch
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // WORKERS))
+
+import pytest  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent
 DURATIONS = ROOT / "bench" / "results" / "test_durations.json"
