@@ -46,7 +46,9 @@ from .answers import MAX_LINE, ChannelError, Unsupported, decode, encode
 COURSE_LIB = pathlib.Path(__file__).resolve().parents[1]
 VERDICT = "CheckFailed"  # the error name of a failed verdict in the graded notebook
 PASSED_NOTE = "trusted checker: passed"
-LOAD_S = 180.0  # seconds the answer cells may take to run (importing torch alone took over 5 s on a busy CI machine)
+# Seconds the answer server may take to start and run the answer cells: importing torch and course_lib alone took
+# over 5 s on a busy CI machine; a top-level endless loop in an answer cell costs this much once per submission.
+LOAD_S = 60.0
 
 
 class StudentError(AssertionError):
