@@ -12,7 +12,7 @@ One checkpoint per model, ``checkpoints/restoration-<kind>.pt``, each made by it
 * ``"inpaint"``: ``RestorationNet`` with the mask as an extra input (Köhler et al. 2014), colour;
 * ``"window"``: ``RestorationNet`` on photos through dirt or rain (Eigen, Krishnan, Fergus 2013), colour;
 * ``"budget"``: the ``dncnn25`` recipe as one run that saves a checkpoint after each step count of
-  ``cfg["snapshots"]`` (``restoration-budget-<steps>.pt``): the training-budget curve of lecture 06; the run
+  ``snapshots`` (``restoration-budget-<steps>.pt``): the training-budget curve of lecture 06; the run
   ends at the last snapshot, its cosine schedule still planned over all ``epochs``;
 * ``"plain"``, ``"nobn"``: the budget run's recipe and snapshots with a DnCNN that predicts the image instead of
   the noise (``residual=False``), or has no batch norm (``batch_norm=False``): ``restoration-plain-<steps>.pt``,
@@ -29,9 +29,11 @@ Lecture: 06_restoration
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import pathlib
+from collections.abc import Mapping
 
 import torch
 from torch.utils.data import DataLoader
@@ -45,10 +47,11 @@ from course_lib.core import (
     load_checkpoint,
     round_to_half,
     save_checkpoint,
-    settings,
 )
 from course_lib.core.checkpoints import checkpoint_path
+from course_lib.core.profiles import as_settings, preset
 
+from .config import RestorationSettings
 from .corruptions import add_gaussian_noise
 from .deconv import NonBlindDeblur
 from .dncnn import DnCNN, denoise
@@ -64,6 +67,18 @@ SNAPSHOT_RUNS = ("budget", "plain", "nobn")  # kinds saved as restoration-<kind>
 DENOISERS = ("dncnn25", "blind", "mlp") + SNAPSHOT_RUNS
 EVAL_SIGMAS = (15, 25, 50)
 EVAL_SEED = 2026  # the corruption of the evaluation crops (never used in training)
+RECORDED = ("kind", "device")  # what a checkpoint's config records beside the settings
+
+
+def restoration_settings(cfg=None) -> RestorationSettings:
+    """``cfg`` as the typed ``restoration`` settings: ``None`` is the active profile's preset; a dict (a settings
+    row, or a checkpoint's ``config``, whose ``kind`` and ``device`` are records, not settings) is checked field by
+    field, so a misspelt key fails here, naming the fields, instead of deep inside a run. Lecture: 06_restoration"""
+    if cfg is None:
+        return preset("restoration")
+    if isinstance(cfg, Mapping):
+        cfg = {k: v for k, v in cfg.items() if k not in RECORDED}
+    return as_settings(RestorationSettings, cfg)
 
 
 def is_colour(kind: str) -> bool:
@@ -71,54 +86,57 @@ def is_colour(kind: str) -> bool:
     return kind in ("inpaint", "window")
 
 
-def build_model(kind: str, *, cfg: dict) -> torch.nn.Module:
+def build_model(kind: str, *, cfg: RestorationSettings | dict) -> torch.nn.Module:
     """A fresh model for ``kind`` with the widths of ``cfg`` (the profile row). Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
+    cfg = restoration_settings(cfg)
     if kind in ("dncnn25", "blind", "budget", "plain", "nobn"):
-        return DnCNN(channels=1, depth=cfg["depth"], width=cfg["width"], residual=kind != "plain",
+        return DnCNN(channels=1, depth=cfg.depth, width=cfg.width, residual=kind != "plain",
                      batch_norm=kind != "nobn")
     if kind == "mlp":
-        return PatchMLP(patch=cfg["mlp_patch"], hidden=cfg["mlp_hidden"], layers=cfg["mlp_layers"])
+        return PatchMLP(patch=cfg.mlp_patch, hidden=cfg.mlp_hidden, layers=cfg.mlp_layers)
     if kind == "nonblind":
-        return NonBlindDeblur(channels=1, depth=cfg["depth"], width=cfg["width"])
+        return NonBlindDeblur(channels=1, depth=cfg.depth, width=cfg.width)
     channels = 3 if is_colour(kind) else 1
-    return RestorationNet(channels=channels, extra=1 if kind == "inpaint" else 0, depth=cfg["depth"],
-                          width=cfg["width"])
+    return RestorationNet(channels=channels, extra=1 if kind == "inpaint" else 0, depth=cfg.depth,
+                          width=cfg.width)
 
 
-def make_corrupt(kind: str, *, cfg: dict):
+def make_corrupt(kind: str, *, cfg: RestorationSettings | dict):
     """The training corruption of ``kind``: ``corrupt(x, generator) -> (inputs, target)`` where ``inputs`` is
     what the model is called with (a tensor, or a tuple for the inpainting net). Lecture: 06_restoration"""
     check_choice(kind, "kind", KINDS)
+    cfg = restoration_settings(cfg)
     if kind in ("dncnn25", "mlp") + SNAPSHOT_RUNS:
-        return lambda x, g: (add_gaussian_noise(x, cfg["sigma"], generator=g), x)
+        return lambda x, g: (add_gaussian_noise(x, cfg.sigma, generator=g), x)
     if kind == "blind":
         def corrupt_blind(x, g):
-            sigma = torch.rand(x.shape[0], generator=g) * cfg["sigma_max"]  # (N,) one σ per patch
+            sigma = torch.rand(x.shape[0], generator=g) * cfg.sigma_max  # (N,) one σ per patch
             return add_gaussian_noise(x, sigma.to(x.device), generator=g), x
         return corrupt_blind
     return lambda x, g: corrupt_train(kind, x, g)
 
 
-def train_model(kind: str, *, cfg: dict, seed: int = 0, device: torch.device | str = "cpu",
+def train_model(kind: str, *, cfg: RestorationSettings | dict, seed: int = 0, device: torch.device | str = "cpu",
                 progress: bool = True, live_plot: bool = False, on_epoch=None, stop_after: int | None = None):
     """Train one model of ``KINDS`` as described in the module docstring; return ``(model, history)``.
 
     ``cfg`` holds ``n_patches, patch, epochs, batch_size, lr, width, depth, sigma, sigma_max``, the PatchMLP
     sizes (the profile row) and ``init``: a kind whose shipped checkpoint the model starts from ("" = scratch).
     ``on_epoch(model, epoch, history)``, optional, is called after every epoch (the budget run's snapshots).
-    ``stop_after``, optional: train only that many epochs of a schedule still planned over ``cfg["epochs"]``.
+    ``stop_after``, optional: train only that many epochs of a schedule still planned over ``cfg.epochs``.
 
     Lecture: 06_restoration
     """
+    cfg = restoration_settings(cfg)
     torch.manual_seed(seed)
     model = build_model(kind, cfg=cfg)
-    if cfg.get("init"):  # fine-tune from a shipped checkpoint of the same architecture (e.g. blind from dncnn25)
-        load_checkpoint(checkpoint_path(f"restoration-{cfg['init']}"), model)
+    if cfg.init:  # fine-tune from a shipped checkpoint of the same architecture (e.g. blind from dncnn25)
+        load_checkpoint(checkpoint_path(f"restoration-{cfg.init}"), model)
     model = model.to(device)
-    patch = cfg["mlp_patch"] if kind == "mlp" else cfg["patch"]
-    data = PhotoPatches(cfg["n_patches"], patch, grey=not is_colour(kind), seed=seed)
-    loader = DataLoader(data, batch_size=cfg["batch_size"], shuffle=True, drop_last=True,
+    patch = cfg.mlp_patch if kind == "mlp" else cfg.patch
+    data = PhotoPatches(cfg.n_patches, patch, grey=not is_colour(kind), seed=seed)
+    loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=True, drop_last=True,
                         generator=torch.Generator().manual_seed(seed))
     corrupt = make_corrupt(kind, cfg=cfg)
     g = torch.Generator().manual_seed(seed + 1)  # corruptions are drawn on the CPU, then moved
@@ -128,8 +146,8 @@ def train_model(kind: str, *, cfg: dict, seed: int = 0, device: torch.device | s
         out = model(*inputs) if isinstance(inputs, tuple) else model(inputs)
         return torch.mean((out - target) ** 2)
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-    epochs = cfg["epochs"]
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    epochs = cfg.epochs
     # cosine decay from lr to lr/100 over the epochs, stepped once per epoch
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda e: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(e, epochs) / epochs)))
@@ -203,7 +221,8 @@ def evaluate(kind: str, model: torch.nn.Module, *, crop: int) -> dict:
     return out
 
 
-def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: torch.device | str | None = None,
+def load_or_train(name: str, *, cfg: RestorationSettings | dict | None = None, seed: int = 0,
+                  device: torch.device | str | None = None,
                   directory: str | os.PathLike | None = None, progress: bool = False) -> tuple[torch.nn.Module, dict]:
     """Load the checkpoint ``name`` if present, else train that model now with ``cfg``.
 
@@ -213,9 +232,9 @@ def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: 
         ``restoration-<kind>`` for ``kind`` in :data:`KINDS`, or a snapshot of a budget run,
         ``restoration-<kind>-<steps>`` (kind in ``SNAPSHOT_RUNS``, steps as five digits, e.g.
         ``restoration-budget-00250``; :func:`budget_steps` lists the shipped ones).
-    cfg : dict, optional
+    cfg : RestorationSettings or dict, optional
         The ``restoration`` settings to train with when the checkpoint is missing (default: the active
-        profile's); a missing snapshot is trained for ``cfg["epochs"]``, not stopped at its step count.
+        profile's); a missing snapshot is trained for ``cfg.epochs``, not stopped at its step count.
     seed, device, directory, progress
         Seed of a run made here, where the model goes (default ``course_lib.get_device()``, which honours
         ``COURSE_DEVICE``), the folder of the checkpoints (default ``checkpoints/``), progress bars.
@@ -233,12 +252,12 @@ def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: 
             and (kind in SNAPSHOT_RUNS) == bool(steps) and (not steps or (steps.isdigit() and len(steps) == 5))):
         raise ValueError(f"name must be 'restoration-<kind>' with kind in {KINDS}, or 'restoration-<kind>-<steps>' "
                          f"(five digits) with kind in {SNAPSHOT_RUNS}; but found {name!r}")
-    cfg = dict(settings("restoration") if cfg is None else cfg)
+    cfg = restoration_settings(cfg)
 
     def train():
         model, _ = train_model(kind, cfg=cfg, seed=seed, device=get_device() if device is None else device,
                                progress=progress)
-        return model, cfg, evaluate(kind, model, crop=cfg["eval_crop"])
+        return model, dataclasses.asdict(cfg), evaluate(kind, model, crop=cfg.eval_crop)
 
     return checkpoint_or_train(name, lambda config: build_model(kind, cfg=config), train, seed=seed,
                                directory=directory, device=device)
@@ -254,25 +273,27 @@ def budget_steps(kind: str = "budget") -> list[int]:
                   for p in checkpoint_path("x").parent.glob(f"restoration-{kind}-[0-9]*.pt"))
 
 
-def check_config(cfg: dict) -> None:
+def check_config(cfg: RestorationSettings | dict) -> None:
     """Checked by ``python -m course_lib.train restoration`` before any training: every name in ``models`` is one
     of ``KINDS``, and the budget run's ``snapshots`` fit its epochs (:func:`snapshot_steps`). Lecture: 06_restoration"""
-    kinds = [k.strip() for k in str(cfg["models"]).split(",") if k.strip()]
+    cfg = restoration_settings(cfg)
+    kinds = [k.strip() for k in str(cfg.models).split(",") if k.strip()]
     for k in kinds:
         check_choice(k, "models", KINDS)
     if any(k in SNAPSHOT_RUNS for k in kinds):
         snapshot_steps(cfg)
 
 
-def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path,
+def train_restoration(*, cfg: RestorationSettings | dict, profile: str, seed: int, out_dir: pathlib.Path,
                       command: str) -> list[pathlib.Path]:
-    """``python -m course_lib.train restoration``: train the models named in ``cfg["models"]`` (comma-separated
+    """``python -m course_lib.train restoration``: train the models named in ``cfg.models`` (comma-separated
     subset of ``KINDS``), evaluate them on the held-out crops, save ``restoration-<kind>.pt`` in ``out_dir``.
 
     Lecture: 06_restoration
     """
+    cfg = restoration_settings(cfg)
     device = get_device()
-    kinds = [k.strip() for k in cfg["models"].split(",") if k.strip()]
+    kinds = [k.strip() for k in cfg.models.split(",") if k.strip()]
     for k in kinds:
         check_choice(k, "models", KINDS)
     paths = []
@@ -282,36 +303,37 @@ def train_restoration(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Pa
             continue
         model, history = train_model(kind, cfg=cfg, seed=seed, device=device)
         round_to_half(model.cpu().eval())  # evaluate the weights exactly as the float16 checkpoint will store them
-        metrics = evaluate(kind, model, crop=cfg["eval_crop"])
+        metrics = evaluate(kind, model, crop=cfg.eval_crop)
         metrics["final_loss"] = history["epoch_loss"][-1]
         metrics["train_minutes"] = history["seconds"] / 60
         print(kind, {k: round(v, 4) for k, v in metrics.items()}, flush=True)
         paths.append(save_checkpoint(pathlib.Path(out_dir) / f"restoration-{kind}.pt", model,
                                      task=f"restoration-{kind}", command=command, profile=profile, seed=seed,
-                                     metrics=metrics, config={**cfg, "kind": kind, "device": str(device)},
-                                     half=True))
+                                     metrics=metrics, half=True,
+                                     config={**dataclasses.asdict(cfg), "kind": kind, "device": str(device)}))
     return paths
 
 
-def snapshot_steps(cfg: dict) -> list[int]:
-    """The step counts at which the budget run saves a checkpoint: ``cfg["snapshots"]``, comma-separated, each a
+def snapshot_steps(cfg: RestorationSettings | dict) -> list[int]:
+    """The step counts at which the budget run saves a checkpoint: ``cfg.snapshots``, comma-separated, each a
     multiple of the steps per epoch (``n_patches // batch_size``) and at most the run's length.
 
     Lecture: 06_restoration
     """
-    per_epoch = cfg["n_patches"] // cfg["batch_size"]
+    cfg = restoration_settings(cfg)
+    per_epoch = cfg.n_patches // cfg.batch_size
     try:
-        steps = sorted({int(s) for s in str(cfg["snapshots"]).split(",") if s.strip()})
+        steps = sorted({int(s) for s in str(cfg.snapshots).split(",") if s.strip()})
     except ValueError:
-        raise ValueError(f"snapshots must be comma-separated step counts, but found {cfg['snapshots']!r}") from None
-    bad = [s for s in steps if s <= 0 or s % per_epoch or s > per_epoch * cfg["epochs"]]
+        raise ValueError(f"snapshots must be comma-separated step counts, but found {cfg.snapshots!r}") from None
+    bad = [s for s in steps if s <= 0 or s % per_epoch or s > per_epoch * cfg.epochs]
     if not steps or bad:
         raise ValueError(f"snapshots must be multiples of the {per_epoch} steps per epoch, up to "
-                         f"{per_epoch * cfg['epochs']} steps; got {cfg['snapshots']!r}")
+                         f"{per_epoch * cfg.epochs} steps; got {cfg.snapshots!r}")
     return steps
 
 
-def train_budget(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, command: str,
+def train_budget(*, cfg: RestorationSettings | dict, profile: str, seed: int, out_dir: pathlib.Path, command: str,
                  kind: str = "budget") -> list[pathlib.Path]:
     """The training-budget curve: one ``dncnn25``-recipe run (cosine decay planned over all ``epochs``) that
     evaluates and saves ``restoration-<kind>-<steps>.pt`` after each step count of :func:`snapshot_steps`, and
@@ -320,9 +342,10 @@ def train_budget(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, c
     import copy
     import time
 
+    cfg = restoration_settings(cfg)
     device = get_device()
     steps = snapshot_steps(cfg)
-    per_epoch = cfg["n_patches"] // cfg["batch_size"]
+    per_epoch = cfg.n_patches // cfg.batch_size
     paths: list[pathlib.Path] = []
     start = time.perf_counter()
 
@@ -332,13 +355,13 @@ def train_budget(*, cfg: dict, profile: str, seed: int, out_dir: pathlib.Path, c
             return
         minutes = (time.perf_counter() - start) / 60  # training so far (earlier snapshots' evaluations included)
         snap = round_to_half(copy.deepcopy(model).cpu().eval())
-        metrics = evaluate(kind, snap, crop=cfg["eval_crop"])
+        metrics = evaluate(kind, snap, crop=cfg.eval_crop)
         metrics.update(steps=done, final_loss=history["epoch_loss"][-1], train_minutes=minutes)
         print(kind, {k: round(v, 4) for k, v in metrics.items()}, flush=True)
         paths.append(save_checkpoint(pathlib.Path(out_dir) / f"restoration-{kind}-{done:05d}.pt", snap,
                                      task=f"restoration-{kind}-{done:05d}", command=command, profile=profile,
-                                     seed=seed, metrics=metrics,
-                                     config={**cfg, "kind": kind, "device": str(device)}, half=True))
+                                     seed=seed, metrics=metrics, half=True,
+                                     config={**dataclasses.asdict(cfg), "kind": kind, "device": str(device)}))
         model.train()
 
     train_model(kind, cfg=cfg, seed=seed, device=device, progress=False, on_epoch=on_epoch,
