@@ -386,3 +386,41 @@ def test_copies_of_reference():
     pasted = source.replace("receptive_field", "my_receptive_field").replace("layers", "stack")
     assert copies_of_reference(notebook(ex_receptive_field=pasted), {"ex_receptive_field": source}) == [
         "ex_receptive_field"]
+
+
+def test_feedback_is_made_in_one_process_and_a_failed_page_is_retried_alone(tmp_path, monkeypatch):
+    """make grade writes every page in one nbgrader run (the other students of autograded/ excluded); a page that
+    run did not make is tried again alone, and only what still fails is reported. A page from an earlier run never
+    counts as made now."""
+    from course_lib.grading import driver
+
+    lecture = "00_welcome"
+    for student in ("ada", "bob", "cyd", "old"):
+        (tmp_path / "autograded" / student / lecture).mkdir(parents=True)
+    stale = tmp_path / "feedback" / "cyd" / lecture / f"{lecture}.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<p>last week's page</p>")
+    calls = []
+
+    def fake(args, env, cwd=None, timeout=None):
+        calls.append(args)
+        if "--student" in args:  # alone: bob's page is made now, cyd's fails again
+            student = args[args.index("--student") + 1]
+            if student == "cyd":
+                return 1, "cyd: the converter failed\n", 0.1
+            made = [student]
+        else:  # the batch: ada's page only (bob's and cyd's conversions failed, their folders removed)
+            made = ["ada"]
+        for student in made:
+            page = tmp_path / "feedback" / student / lecture / f"{lecture}.html"
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text("<p>ok</p><script>alert(1)</script>")
+        return 0, "", 0.1
+
+    monkeypatch.setattr(driver, "_nbgrader", fake)
+    problems = driver.generate_feedback(tmp_path, lecture, ["ada", "bob", "cyd"], {})
+    assert calls[0] == ["generate_feedback", lecture, "--force", "--CourseDirectory.student_id_exclude=old"]
+    assert [c[3] for c in calls[1:]] == ["bob", "cyd"], "only the pages the batch did not make are tried again"
+    assert problems == [("cyd", "cyd: the converter failed\n")]
+    assert not stale.exists(), "last week's page must not pass for this week's"
+    assert "<script" not in (tmp_path / "feedback" / "bob" / lecture / f"{lecture}.html").read_text()

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -239,6 +240,37 @@ def grade_class(root=".", *, jobs: int | None = None, lectures: list[str] | None
 DB_ENV = "CONVNET_GRADEBOOK_URL"  # read by nbgrader_config.py; see sandbox.SECRETS
 
 
+def generate_feedback(root: pathlib.Path, lecture: str, students: list[str], env: dict) -> list[tuple[str, str]]:
+    """The feedback pages of ``students`` for ``lecture``, sanitized; returns ``(student, log)`` for each whose page
+    could not be made.
+
+    One ``nbgrader generate_feedback`` for all of them (the students of autograded/ not listed are excluded): a
+    process per student spent 5 s each starting nbgrader, against 6 s for 20 students in one. nbgrader converts
+    each student on its own and removes a failed one's folder, so a student whose page is missing afterwards is
+    tried again alone, and only what still fails is reported, with its own log.
+    """
+    if not students:
+        return []
+    for student in students:  # a page left from an earlier run must not pass for one made now
+        shutil.rmtree(root / "feedback" / student / lecture, ignore_errors=True)
+    listed = set(students)
+    others = sorted(p.name for p in (root / "autograded").iterdir() if p.is_dir() and p.name not in listed)
+    batch_log = ""
+    if not any("," in name for name in others):  # (else nbgrader could not read the list: one by one below)
+        exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
+        _, batch_log, _ = _nbgrader(["generate_feedback", lecture, "--force", *exclude], env, cwd=root)
+    problems = []
+    for student in students:
+        folder = root / "feedback" / student / lecture
+        if not any(folder.glob("*.html")):
+            code, log, _ = _nbgrader(["generate_feedback", lecture, "--student", student, "--force"], env, cwd=root)
+            if code or not any(folder.glob("*.html")):
+                problems.append((student, log or batch_log))
+        for page in folder.glob("*.html"):
+            sanitize_feedback_file(page)  # a second line after SanitizeOutputs: the finished page
+    return problems
+
+
 def _grade_lectures(root, lectures, accepted, jobs, where, grade_one, env, out) -> dict:
     submitted = root / "submitted"
     start, results, failed, flagged, similar = time.monotonic(), [], [], [], []
@@ -278,15 +310,9 @@ def _grade_lectures(root, lectures, accepted, jobs, where, grade_one, env, out) 
                 out.write(f"[{done}/{total}] {lecture} {student}: {seconds:.1f} s, {status}\n")
                 out.flush()
         graded = [s for s in students if (lecture, s) not in failed]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
-            feedback = [["generate_feedback", lecture, "--student", s, "--force"] for s in graded]
-            for student, (code, log, _) in zip(graded, pool.map(_nbgrader, feedback, [env] * len(graded),
-                                                                   [root] * len(graded))):
-                if code:
-                    failed.append((lecture, f"{student} (feedback)"))
-                    out.write(log[-3000:])
-                for page in (root / "feedback" / student / lecture).glob("*.html"):
-                    sanitize_feedback_file(page)  # a second line after SanitizeOutputs: the finished page
+        for student, log in generate_feedback(root, lecture, graded, env):
+            failed.append((lecture, f"{student} (feedback)"))
+            out.write(log[-3000:])
         similar += similarity_report(root, lecture, graded, out)
     with tempfile.TemporaryDirectory(prefix="convnet-export-") as tmp:
         code, log, _ = _nbgrader(["export", "--to", os.path.join(tmp, "grades.csv")], env, cwd=root)
