@@ -52,7 +52,8 @@ def course_copy(tmp_path, lectures: list[str], *, graded_only: bool = False) -> 
             nb["cells"] = [c for i, c in enumerate(nb["cells"]) if i == first or "nbgrader" in c["metadata"]]
             assert sum("grade_id" in c["metadata"].get("nbgrader", {}) for c in nb["cells"]) >= 2, name
             path.write_text(json.dumps(nb, indent=1))
-        nbgrader(["generate_assignment", name, "--force"], cwd=course)
+    # One nbgrader run releases them all (its assignment id is a glob): 7 s for the 8 lectures, against 5-7 s each.
+    nbgrader(["generate_assignment", lectures[0] if len(lectures) == 1 else "*", "--force"], cwd=course)
     return course
 
 
