@@ -20,6 +20,7 @@ from .coarse import CoarseModel, count_macs, neighbour_correlation, spatial_drop
 from .crops import crop_boxes, crop_features, crop_to_image, image_to_crop, image_to_map, map_to_image
 from .metrics import GROUPS, evaluate, group_errors, localization_error, predict
 from .tasks import (
+    dropout_seeds,
     load_or_train,
     make_datasets,
     train_cascade,
@@ -31,9 +32,9 @@ from .tasks import (
 
 __all__ = [
     "EDGES", "GROUPS", "JOINTS", "Cascade", "CoarseModel", "FineModel", "SyntheticPose", "cascade_loss", "count_macs",
-    "crop_boxes", "crop_features", "crop_to_image", "draw_pose", "evaluate", "gaussian_heatmaps", "group_errors",
-    "heatmap_argmax", "heatmap_loss", "image_to_crop", "image_to_map", "joint_distances", "load_or_train",
-    "localization_error", "make_datasets", "map_to_image", "neighbour_correlation", "num_params",
+    "crop_boxes", "crop_features", "crop_to_image", "draw_pose", "dropout_seeds", "evaluate", "gaussian_heatmaps",
+    "group_errors", "heatmap_argmax", "heatmap_loss", "image_to_crop", "image_to_map", "joint_distances",
+    "load_or_train", "localization_error", "make_datasets", "map_to_image", "neighbour_correlation", "num_params",
     "predict", "spatial_dropout_reference", "train_cascade", "train_coarse", "train_dropout_study",
     "train_localization", "with_stride",
 ]

@@ -28,6 +28,7 @@ import torch
 from course_lib.core import (
     LivePlot,
     checkpoint_or_train,
+    checkpoint_path,
     fit,
     get_device,
     preset,
@@ -150,6 +151,19 @@ KINDS = ("coarse", "longer", "cascade", "standard")
 longer with E1 alone (the cascade's equal-budget control), the shared-feature cascade and the standard cascade
 (both E2 for ``cascade_epochs``, started from the coarse model)."""
 DROPOUT_KINDS = ("none", "standard", "spatial")
+
+
+def dropout_seeds(directory: str | os.PathLike | None = None) -> list[int]:
+    """The training seeds of the dropout study on disk: every ``k`` with all three
+    ``localization-dropout-{none,standard,spatial}-s<k>.pt`` in ``directory`` (default ``checkpoints/``), sorted.
+    A run ``--seed S --set drop_seeds=N`` adds seeds S to S + N - 1, so several runs make one study.
+
+    Lecture: 03_localization
+    """
+    folder = pathlib.Path(directory) if directory is not None else checkpoint_path("x").parent
+    found = {kind: {int(m.group(1)) for p in folder.glob(f"localization-dropout-{kind}-s*.pt")
+                    if (m := re.fullmatch(rf"localization-dropout-{kind}-s(\d+)", p.stem))} for kind in DROPOUT_KINDS}
+    return sorted(set.intersection(*found.values()))
 
 
 def load_or_train(name: str, *, cfg: dict | None = None, seed: int = 0, device: torch.device | str | None = None,
