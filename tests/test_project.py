@@ -88,6 +88,13 @@ def test_lectures_are_not_stale(tmp_path):
         ], f"lectures/{name} is stale: run `make release`"
 
 
+def test_every_solutions_cell_has_a_stable_id():
+    """A cell without an id gets a random one from each `make release`, so lectures/ would change for nothing."""
+    for name in lecture_names():
+        nb = read(ROOT / "solutions" / name / f"{name}.ipynb")
+        assert all(c.get("id") for c in nb["cells"]), f"solutions/{name}: cells without an id (give them one)"
+
+
 CHECKPOINTS = sorted((ROOT / "checkpoints").glob("*.pt"))
 
 
