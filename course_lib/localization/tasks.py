@@ -161,6 +161,8 @@ def dropout_seeds(directory: str | os.PathLike | None = None) -> list[int]:
     Lecture: 03_localization
     """
     folder = pathlib.Path(directory) if directory is not None else checkpoint_path("x").parent
+    if directory is not None and not folder.is_dir():
+        raise FileNotFoundError(f"directory must be a folder of checkpoints, but {str(folder)!r} is not a folder")
     found = {kind: {int(m.group(1)) for p in folder.glob(f"localization-dropout-{kind}-s*.pt")
                     if (m := re.fullmatch(rf"localization-dropout-{kind}-s(\d+)", p.stem))} for kind in DROPOUT_KINDS}
     return sorted(set.intersection(*found.values()))

@@ -16,5 +16,7 @@ ROWS = [
      r"cfg has settings \['n_trian'\] that LocalizationSettings does not define"),
     ("localization_error/shapes", lambda tmp: loc.localization_error(torch.zeros(2, 9, 2), torch.zeros(2, 8, 2)),
      ValueError, r"\(2, 9, 2\).*\(2, 8, 2\)|\(2, 8, 2\).*\(2, 9, 2\)"),
+    ("dropout_seeds/missing-folder", lambda tmp: loc.dropout_seeds(tmp / "ckpts"), FileNotFoundError,
+     r"directory must be a folder of checkpoints, but '.*ckpts' is not a folder"),
     ("CoarseModel/pooling", lambda tmp: loc.CoarseModel(9, pooling=3), ValueError, r"pooling must be one of"),
 ]
