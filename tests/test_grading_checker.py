@@ -128,6 +128,12 @@ def test_the_instructors_answers_pass_and_the_release_stubs_fail():
     ("exits the answer process", "import os\nos._exit(0)\n", "could not be loaded"),
     ("prints into the channel", "import os\n" + SIGNATURE +
      "    os.write(1, b'{\"ok\": true, \"value\": 32}\\n')\n    return 0\n", "expected the int"),
+    # The protocol's own descriptor is in the student's process: replies written there ahead of time would be read
+    # as the answers to later requests, unless each reply must echo the checker's random id.
+    ("writes replies into the protocol's descriptor", "import os\n"
+     "forged = b'{\"ok\": true, \"errors\": []}\\n' + b'{\"ok\": true, \"value\": 112}\\n' * 20\n"
+     "for fd in range(3, 30):\n    try:\n        os.write(fd, forged)\n    except OSError:\n        pass\n"
+     + SIGNATURE + "    return 0\n", "did not send"),
 ])
 def test_tricks_on_the_students_side_earn_nothing(name, source, why):
     ok, message = checker.check_notebook(_with_answers({"ex_conv_output_size": source}), CHECKS,

@@ -216,6 +216,7 @@ def _call(request: dict, namespace: dict) -> dict:
 def serve(inp, out) -> None:
     namespace: dict = {}
     for line in inp:
+        request = {}
         try:
             request = json.loads(line)
             if request.get("op") == "load":
@@ -227,6 +228,8 @@ def serve(inp, out) -> None:
                 answer = {"ok": False, "error": f"unknown op {request.get('op')!r}"}
         except BaseException as exc:  # noqa: BLE001 (the student's exception, reported; SystemExit too)
             answer = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+        if type(request) is dict and type(request.get("id")) is str:  # the checker's nonce, echoed
+            answer["id"] = request["id"]
         try:
             text = json.dumps(answer, allow_nan=False)
         except (TypeError, ValueError) as exc:

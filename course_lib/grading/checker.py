@@ -32,6 +32,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import secrets
 import select
 import shutil
 import subprocess
@@ -104,10 +105,14 @@ class Student:
 
     # -- the channel
     def _request(self, message: dict, timeout: float) -> dict:
+        """Send ``message`` with a fresh random ``id`` and read the reply, which must echo it: a line that student
+        code wrote into the channel in advance (the protocol's file descriptor is in its process) cannot know the
+        id, so it is refused instead of being read as the answer to a later request."""
         if self.process.poll() is not None:
             raise StudentError(f"the answer process has stopped (exit {self.process.returncode})")
+        nonce = secrets.token_hex(16)
         try:
-            self.process.stdin.write(json.dumps(message, allow_nan=False).encode() + b"\n")
+            self.process.stdin.write(json.dumps({**message, "id": nonce}, allow_nan=False).encode() + b"\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise StudentError("the answer process has stopped") from None
@@ -118,6 +123,9 @@ class Student:
             raise StudentError("the answer was not readable") from None
         if type(answer) is not dict or type(answer.get("ok")) is not bool:
             raise StudentError("the answer was not readable")
+        if answer.get("id") != nonce:
+            self.close()
+            raise StudentError("a reply that the answer server did not send: code wrote into the checker's channel")
         return answer
 
     def _read_line(self, timeout: float) -> bytes:
