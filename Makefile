@@ -24,6 +24,11 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# jsonschema imports rfc3987-syntax (its optional "iri" format check, pulled in by jupyter-events) at import,
+	@# which compiles a grammar: 1.1 s of CPU in every process that imports nbformat (each nbgrader run, nbval
+	@# worker, Jupyter server), for a format nothing here validates. Without it jsonschema skips that one check.
+	@# Upstream: python-jsonschema/jsonschema#1428. Measured in bench/results/test_durations (issue 21).
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	@touch $(STAMP)
 
 lab: $(STAMP)

@@ -169,3 +169,31 @@ def test_every_shipped_command_still_means_what_its_checkpoint_records(path):
     common = set(ckpt["config"]) & set(cfg)  # an older checkpoint predates settings added since (with defaults)
     assert common and {k: ckpt["config"][k] for k in common} == {k: cfg[k] for k in common}
     assert registry.made_by(path.stem) == args.task
+
+
+def test_the_package_loads_its_names_on_first_use_and_the_grader_needs_no_torch():
+    """course_lib and course_lib.core export lazily (course_lib.core.lazy): the nbgrader config and the grading
+    tools that never touch a tensor import no torch (1.2 s of CPU per nbgrader process), while every exported name
+    still resolves, is listed by dir() and is the object its module defines."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, course_lib, course_lib.core, course_lib.grading.sandbox, course_lib.grading.feedback, "
+             "course_lib.grading.executor, course_lib.grading.checker, course_lib.grading.driver\n"
+             "print(sorted(m for m in ('torch', 'numpy', 'matplotlib') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.strip() == "[]", proc.stdout
+    import importlib
+
+    import course_lib.core as core
+
+    for name in core.__all__:
+        value = getattr(core, name)
+        assert name in dir(core)
+        home = importlib.import_module(f"course_lib.core.{core._EXPORTS.get(name, name)}")
+        assert value is (home if name not in core._EXPORTS else getattr(home, name)), name
+    for name in course_lib.__all__:
+        assert name in dir(course_lib) and getattr(course_lib, name) is not None
+    assert course_lib.core.receptive.conv_output_size(224, 7, 2, 3) == 112  # a submodule as an attribute
+    with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
+        course_lib.core.nothing_here  # noqa: B018

@@ -37,8 +37,6 @@ import zmq
 import zmq.asyncio
 from nbclient import NotebookClient
 
-from .checks import check_number
-
 POLL_SLICE_S = 1.0
 
 
@@ -58,6 +56,8 @@ def poll_in_slices(kc, slice_s: float = POLL_SLICE_S) -> None:
 
     Lecture: 00_welcome (how notebooks are run headless)
     """
+    from .checks import check_number  # noqa: PLC0415 (checks imports torch; the grader reaches this module without it)
+
     slice_s = check_number(slice_s, "slice_s", low=0, low_open=True, unit="seconds")
     for channel in (kc.shell_channel, kc.iopub_channel):
         get_msg = channel.get_msg
