@@ -33,6 +33,7 @@ DURATIONS = ROOT / "bench" / "results" / "test_durations.json"
 SLOW_FILES = {
     "tests/test_grading.py",  # grades lecture 00 with nbgrader, in parallel, on Dask, into PostgreSQL
     "tests/test_grading_sandbox.py",  # a class of hostile submissions, graded in the sandbox
+    "tests/test_grading_limits.py",  # an endless loop graded, grading as a normal user
     "tests/test_exercise_wrong_answers.py",  # every lecture's checks, through the checker's answer server
     "tests/test_grading_checker.py",  # answer servers in the sandbox, one per case
     "tests/test_project.py",  # releases every lecture with nbgrader

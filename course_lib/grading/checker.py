@@ -43,6 +43,7 @@ import time
 from nbformat.notebooknode import NotebookNode
 
 from .answers import MAX_LINE, ChannelError, Unsupported, decode, encode
+from .sandbox import STOPPED_AT
 
 COURSE_LIB = pathlib.Path(__file__).resolve().parents[1]
 VERDICT = "CheckFailed"  # the error name of a failed verdict in the graded notebook
@@ -269,9 +270,13 @@ def withheld_course_lib(references, dest: str | pathlib.Path) -> pathlib.Path:
     return dest
 
 
-def answer_cells(nb) -> list[dict]:
-    """What the answer server runs: every code cell up to the last answer cell, answers whole, others' imports."""
-    cells = [c for c in nb.cells if c.cell_type == "code"]
+def answer_cells(nb, stopped_at: int | None = None) -> list[dict]:
+    """What the answer server runs: every code cell up to the last answer cell, answers whole, others' imports.
+
+    ``stopped_at``: the index (in ``nb.cells``) of the cell where the grader's limits stopped the notebook. That
+    cell and the ones after it never finished in the notebook and are left out: an endless loop costs the notebook's
+    time limit once, not the load's limit (:data:`LOAD_S`) again, and their checks fail as the cells did."""
+    cells = [c for c in nb.cells[:stopped_at] if c.cell_type == "code"]
     solution = [bool(c.metadata.get("nbgrader", {}).get("solution")) for c in cells]
     last = max((i for i, s in enumerate(solution) if s), default=-1)
     return [{"source": c.source, "solution": s} for c, s in zip(cells[:last + 1], solution[:last + 1])]
@@ -344,10 +349,12 @@ def start_student(withheld_root: pathlib.Path, *, call_s: float = 60, load_s: fl
     return Student(command, call_s=call_s, load_s=load_s, env=env)
 
 
-def check_notebook(nb, checks_path, *, call_s: float = 60, load_s: float = LOAD_S) -> dict[str, tuple[bool, str]]:
+def check_notebook(nb, checks_path, *, call_s: float = 60, load_s: float = LOAD_S,
+                   stopped_at: int | None = None) -> dict[str, tuple[bool, str]]:
     """Every graded test cell of ``nb`` decided by the lecture's checks, against its answer cells.
 
-    ``call_s`` bounds each call of a student's function, ``load_s`` the running of the answer cells.
+    ``call_s`` bounds each call of a student's function, ``load_s`` the running of the answer cells;
+    ``stopped_at``: see :func:`answer_cells`.
     """
     checks, references = load_checks(checks_path)
     grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in graded_test_cells(nb)]
@@ -360,7 +367,7 @@ def check_notebook(nb, checks_path, *, call_s: float = 60, load_s: float = LOAD_
                 os.chmod(os.path.join(folder, name), 0o644)
         with start_student(pathlib.Path(tmp), call_s=call_s, load_s=load_s) as student:
             try:
-                errors = student.load(answer_cells(nb))
+                errors = student.load(answer_cells(nb, stopped_at))
             except StudentError as exc:
                 return {g: (False, f"your answer cells could not be loaded: {exc}") for g in grade_ids}
             verdicts = run_checks(checks, student, grade_ids)
@@ -388,7 +395,8 @@ try:  # the autograde preprocessor (nbgrader is there whenever grading runs)
             path = pathlib.Path(coursedir.root, coursedir.source_directory, lecture, "checks.py")
             cells = graded_test_cells(nb)
             try:
-                verdicts = check_notebook(nb, path, call_s=self.call_timeout, load_s=self.load_timeout)
+                verdicts = check_notebook(nb, path, call_s=self.call_timeout, load_s=self.load_timeout,
+                                          stopped_at=resources.get(STOPPED_AT))
             except (FileNotFoundError, ValueError) as exc:  # the instructor's side: say so, score nothing
                 self.log.error("trusted checker: %s", exc)
                 verdicts = {c.metadata["nbgrader"]["grade_id"]: (False, f"not checked: {exc}") for c in cells}

@@ -27,7 +27,7 @@ from traitlets import Enum, Integer
 
 from course_lib.core.notebooks import poll_in_slices, recheck_after_send
 
-from .sandbox import CONN_PREFIX, STOPPED
+from .sandbox import CONN_PREFIX, STOPPED, STOPPED_AT
 
 
 def _error(evalue: str) -> NotebookNode:
@@ -74,8 +74,11 @@ class BoundedExecute(Execute):
         left = max(1, int(self._deadline - time.monotonic()) + 1)
         return left if cell_timeout is None else min(cell_timeout, left)
 
-    def _stop(self, reason: str) -> None:
+    def _stop(self, reason: str, resources: dict, index: int) -> None:
         self._stopped = reason
+        # for the trusted checker, in the grader's own process where student code can't reach it: the answer cells
+        # from this one on never finished in the notebook, and are not run again (checker.answer_cells)
+        resources[STOPPED_AT] = index
         self.log.warning("stopping this submission: %s", reason)
         # the kernel's death takes the sandbox's PID namespace, fork bombs included, with it
         self._bounded(lambda: self.km.shutdown_kernel(now=True), "stop after " + reason)
@@ -131,12 +134,12 @@ class BoundedExecute(Execute):
             else:
                 why = f"this cell did not stop when interrupted ({name})"
             cell.outputs = list(cell.get("outputs", [])) + [_error(why)]
-            self._stop(why)
+            self._stop(why, resources, index)
             return cell, resources
         if time.monotonic() >= self._deadline:
             why = f"the time limit for the whole notebook ({self.notebook_timeout} s) was reached"
             cell.outputs = list(cell.outputs) + [_error(why)]
-            self._stop(why)
+            self._stop(why, resources, index)
         return cell, resources
 
     def output(self, outs, msg, display_id, cell_index):

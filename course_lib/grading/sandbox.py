@@ -50,6 +50,8 @@ from dataclasses import dataclass
 KERNEL_NAME = "convnet-sandbox"
 # The error name the bounded executor writes into cells it stopped or never reached (read back by the driver).
 STOPPED = "GradingLimit"
+# The nbconvert resources key under which it records the index of the cell where it stopped the notebook.
+STOPPED_AT = "convnet_stopped_at_cell"
 RUNTIME_PREFIX = "convnet-grade-"
 CONN_PREFIX = "conn-"  # one folder per kernel inside the runtime folder: the only part bound into the sandbox
 CGROUP_ROOT = "/sys/fs/cgroup"

@@ -1,0 +1,243 @@
+"""make grade's limits and plumbing, apart from the hostile class of test_grading_sandbox.py (its own file, so
+that pytest-xdist runs the two side by side): an endless loop stopped by the notebook's time limit, a kernel or a
+grader that never stops, ipykernel's dropped requests, grading as a normal user, and the tampering scan.
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+from nbtools import BIN, ROOT, course_copy, gradebook_scores, nbgrader, read, submit
+from test_grading import ANSWERS, LECTURE
+from test_grading_sandbox import CONV, ISOLATED, LIMITS, RF, WHY, _feedback, _hostile
+
+LOOP_LIMIT_S = 25
+
+
+def test_d_endless_loop_is_stopped_by_the_notebook_time_limit(tmp_path):
+    """A loop that ignores the interrupt nbgrader sends, graded with a short limit for the whole notebook beside a
+    correct submission; the checker's answer server does not run the stopped cell again."""
+    if not ISOLATED:
+        pytest.skip(f"a submission that never stops is only graded in the bubblewrap sandbox: {WHY}")
+    course = course_copy(tmp_path, [LECTURE], graded_only=True)
+    submit(course, LECTURE, "ada", ANSWERS)
+    submit(course, LECTURE, "looper", cells={CONV: (
+        "import time\n"
+        "while True:\n"
+        "    try:\n"
+        "        time.sleep(0.2)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('ignoring the interrupt')\n")})
+    start = time.monotonic()
+    nbgrader(["autograde", LECTURE, "--force"], cwd=course, COURSE_PROFILE="fast", MPLBACKEND="Agg",
+             **{**LIMITS, "COURSE_GRADE_NOTEBOOK_S": str(LOOP_LIMIT_S), "COURSE_GRADE_CELL_S": "600"})
+    seconds = time.monotonic() - start
+    nbgrader(["generate_feedback", LECTURE, "--force"], cwd=course)
+    # Unstopped, the loop would run for the cell limit, 600 s here. Stopped, it costs the notebook limit, kernel start
+    # and stop: about 40 s for both submissions on a quiet machine. The bound tells the two apart without depending on
+    # the machine's load.
+    bound = LOOP_LIMIT_S + 120
+    assert seconds < bound < 600, f"the loop cost {seconds:.0f} s for a limit of {LOOP_LIMIT_S} s"
+    html = _feedback(course, "looper")
+    assert f"the time limit for the whole notebook ({LOOP_LIMIT_S} s) was reached" in html
+    assert "not run: the time limit" in html, "the cells after the loop must say why they did not run"
+    # The answer server never met the loop (else: "could not be loaded: no answer within 60 s", after 60 s more).
+    assert "could not be loaded" not in html and "no function" in html, html[-3000:]
+    scores = gradebook_scores(course, LECTURE)
+    assert scores[("looper", "test_conv_output_size")] == 0.0
+    assert scores[("ada", "test_conv_output_size")] == scores[("ada", "test_receptive_field")] == 2.0
+
+
+def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
+    """A kernel whose shutdown never completes is killed after BoundedExecute.shutdown_timeout, and the executor
+    lets go of it (the shutdown can't cost grading more than that)."""
+    import asyncio
+    import types
+
+    from course_lib.grading.executor import BoundedExecute
+
+    kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+
+    class StalledManager:  # the parts of a KernelManager nbclient's cleanup calls
+        provisioner = types.SimpleNamespace(process=kernel)
+
+        async def is_alive(self):
+            return True
+
+        async def shutdown_kernel(self, now=False):
+            await asyncio.Event().wait()  # never set: the stop never completes
+
+        async def cleanup_resources(self, restart=False):
+            pass
+
+    executor = BoundedExecute(shutdown_timeout=1)
+    assert executor.shutdown_kernel == "immediate", "no graceful wait for the student's atexit code"
+    executor.km, executor.kc = StalledManager(), None
+    try:
+        executor._cleanup_kernel()  # what nbclient calls once the last cell is done
+        assert kernel.poll() is not None, "the stalled kernel is still running"
+        assert executor.km is None
+    finally:
+        kernel.kill()
+        kernel.wait()
+
+
+def test_a_stalled_grader_is_killed_with_what_it_started(tmp_path):
+    """make grade bounds each autograde process as a whole: past its time it is killed with its process group."""
+    from course_lib.grading.driver import STALL_NOTE, STALLED, _run
+
+    pids = tmp_path / "child.pid"
+    script = ("import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', 'import time; "
+              f"time.sleep(600)']); open({str(pids)!r}, 'w').write(str(child.pid)); print('started', flush=True); "
+              "time.sleep(600)")
+    start = time.monotonic()
+    code, log, seconds = _run([sys.executable, "-c", script], dict(os.environ), timeout=3)
+    assert code == STALLED and STALL_NOTE in log and "started" in log, log
+    assert seconds < 30 and time.monotonic() - start < 30
+    child = int(pids.read_text())
+    for _ in range(50):  # reaped by init shortly after the kill
+        if not pathlib.Path(f"/proc/{child}").exists() or "Z" in _state(child):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the stalled grader's child {child} survived the kill")
+    code, log, _ = _run([sys.executable, "-c", "print('fine')"], dict(os.environ), timeout=30)
+    assert (code, log) == (0, "fine\n")
+
+
+def _state(pid: int) -> str:
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def test_a_stalled_autograde_is_graded_again_once(monkeypatch):
+    """A stall is the grader's fault, not the student's: the submission is graded again, once; two stalls in a row
+    leave it FAILED (listed at the end of make grade) rather than hang the class."""
+    from course_lib.grading import driver as grading
+
+    calls = []
+
+    def fake(args, env, cwd=None, timeout=None):
+        calls.append((args, timeout))
+        return (grading.STALLED, f"nbgrader autograde {grading.STALL_NOTE} after 1 s\n", 1.0) if len(calls) == 1 \
+            else (0, "graded\n", 2.0)
+
+    monkeypatch.setattr(grading, "_nbgrader", fake)
+    env = {"COURSE_GRADE_NOTEBOOK_S": "60"}
+    code, log, seconds = grading.autograde(LECTURE, "ada", [], env, ".")
+    assert code == 0 and seconds == 3.0 and grading.STALL_NOTE in log and "graded" in log
+    assert [a[:4] for a, _ in calls] == [["autograde", LECTURE, "--student", "ada"]] * 2
+    assert {t for _, t in calls} == {60 + 240}, ("the whole-notebook limit, plus kernel start, the trusted checker "
+                                                 "and gradebook writes")
+    calls.clear()
+    monkeypatch.setattr(grading, "_nbgrader", lambda *a, **k: (calls.append(a) or (grading.STALLED, "stuck\n", 1.0)))
+    assert grading.autograde(LECTURE, "bob", [], env, ".")[0] == grading.STALLED and len(calls) == 2
+
+
+def test_ipykernel_is_one_that_does_not_drop_requests():
+    """ipykernel 7 (7.4.0 included) sometimes never reads an execute request: the kernel sits idle while nbgrader
+    waits out the 900 s cell timeout, and the submission then loses that cell's points. Seen in CI (JOBS=2) and
+    reproduced here on the first run grading 8 submissions 4 at a time (a stack dump showed the kernel idle,
+    nbgrader waiting for the reply; ipykernel#1554 describes the race). With 6.31 that run and the suite pass."""
+    from importlib.metadata import version
+
+    major = int(version("ipykernel").split(".")[0])
+    assert major < 7, f"ipykernel {version('ipykernel')}: pinned below 7 in pyproject.toml (see this test)"
+
+
+def _nonroot_unavailable() -> str | None:
+    import shutil
+
+    if not ISOLATED:
+        return f"no sandbox here: {WHY}"
+    if os.geteuid() != 0:
+        return "the suite already runs as a normal user: the hostile submissions above were graded as one"
+    if shutil.which("runuser") is None:
+        return "running as root, and there is no runuser to become a normal user"
+    try:
+        import pwd
+
+        pwd.getpwnam("nobody")
+    except KeyError:
+        return "running as root, and there is no user 'nobody' to grade as"
+    probe = subprocess.run(["runuser", "-u", "nobody", "--", "bwrap", "--unshare-user", "--ro-bind", "/", "/", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"a normal user cannot start bubblewrap here (unprivileged user namespaces off?): {probe.stderr.strip()}"
+    probe = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", "import course_lib"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return (f"a normal user cannot run this interpreter ({sys.executable}; e.g. a Python installed under /root): "
+                f"{probe.stderr.strip()[-200:]}")
+    return None
+
+
+@pytest.mark.skipif(_nonroot_unavailable() is not None, reason=str(_nonroot_unavailable()))
+def test_a_normal_user_grades_in_the_sandbox_too():
+    # As root the sandbox drops to a private uid; an instructor's account has no root, so bubblewrap makes a user
+    # namespace instead (--unshare-user). Grade a correct and a reading submission as user 'nobody'.
+    import pwd
+    import shutil
+    import tempfile
+
+    base = pathlib.Path(tempfile.mkdtemp(prefix="convnet-nonroot-"))
+    try:
+        course = course_copy(base, [LECTURE], graded_only=True)
+        submit(course, LECTURE, "ada", ANSWERS)
+        submit(course, LECTURE, "reader", answers={RF: ANSWERS[RF]}, cells=_hostile(course, 0)["reader"])
+        (base / "home").mkdir()
+        nobody = pwd.getpwnam("nobody")
+        for folder, dirs, files in os.walk(base):
+            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+                os.lchown(name, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(base, 0o755)
+        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
+               "MPLBACKEND": "Agg", "HOME": str(base / "home"), **LIMITS}
+        for key in ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR", "XDG_RUNTIME_DIR"):
+            env.pop(key, None)
+        proc = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-m", "course_lib.grading",
+                               "--jobs", "1"], cwd=course, env=env, capture_output=True, text=True, timeout=900)
+        log = proc.stdout[-5000:] + "\n" + proc.stderr[-5000:]
+        assert proc.returncode == 0, f"grading failed ({proc.returncode}):\n{log}"
+        assert "NOT ISOLATED" not in (proc.stdout + proc.stderr).upper(), proc.stdout[-3000:]
+        scores = gradebook_scores(course, LECTURE)
+        assert sum(v for (s, _), v in scores.items() if s == "ada") == 4.0, proc.stdout[-3000:]
+        nb = read(course / "autograded" / "reader" / LECTURE / f"{LECTURE}.ipynb")
+        out = "\n".join(str(o) for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"])
+        assert "LEAKED" not in out and out.count("blocked:") == 4, out[:3000]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_tampering_scan_flags_kernel_internals_and_module_patches_not_lectures():
+    from course_lib.grading.review import tampering
+
+    def scan(source):
+        return tampering({"cells": [{"cell_type": "code", "source": source}]})
+
+    assert scan("get_ipython().ast_transformers.append(None)") == ["uses ast_transformers", "uses get_ipython"]
+    assert scan("import os\nos.environ['NBGRADER_EXECUTION'] = ''") == ["assigns os.environ['NBGRADER_EXECUTION']"]
+    assert scan("import sys\nsys.modules['torch'] = None")[0] == "assigns sys.modules['torch']"
+    assert scan("import torch\nm = torch.nn.Linear(2, 2)\nm.weight.data = m.weight.data * 0\nlist(m.modules())") == []
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        assert tampering(path) == [], f"{path.name}: the instructor's own notebook is flagged"
+
+
+def test_h_original_ignores_monkeypatching(monkeypatch):
+    import torch
+
+    from course_lib.core import receptive
+    from course_lib.core.exercises import original
+
+    monkeypatch.setattr(torch.testing, "assert_close", lambda *args, **kwargs: None)
+    monkeypatch.setattr(receptive, "conv_output_size", lambda *args, **kwargs: 0)
+    with pytest.raises(AssertionError):
+        original("torch.testing:assert_close")(torch.zeros(2), torch.ones(2))
+    assert original("course_lib.core.receptive:conv_output_size")(224, 7, stride=2, padding=3) == 112
+    with pytest.raises(ValueError, match="no attribute"):
+        original("course_lib.core.receptive:nothing_here")
