@@ -1,5 +1,7 @@
 """course_lib.localization.metrics and .tasks: localization error, the training tasks and the shipped checkpoints."""
 
+import functools
+
 import pytest
 import torch
 from torch.testing import assert_close
@@ -20,6 +22,13 @@ from course_lib.localization.tasks import DROPOUT_KINDS, dropout_seeds
 
 POOLINGS = (4, 8, 16)
 KINDS = ("coarse", "longer", "cascade", "standard")
+
+
+@functools.cache
+def _pose_data(split: str, n: int, size: int, seed: int, stride: int) -> SyntheticPose:
+    """A split rendered once for the whole module: the three dropout kinds of a seed share their test images (it
+    was 48 renderings of 200 images, 1.3 s each, for 16 distinct sets)."""
+    return SyntheticPose(split, n, size, seed, stride=stride)
 
 
 def test_localization_error_by_hand():
@@ -120,11 +129,11 @@ def test_dropout_study_checkpoints_reproduce_their_metrics(dropout):
         assert ckpt["seed"] == seed
         assert ckpt["command"].startswith("python -m course_lib.train localization-dropout")
         assert model.dropout == (None if dropout == "none" else dropout) and model.p == cfg["drop_p"]
-        test = SyntheticPose("test", cfg["n_test"], cfg["size"], seed, stride=cfg["drop_pooling"])
+        test = _pose_data("test", cfg["n_test"], cfg["size"], seed, cfg["drop_pooling"])
         metrics = evaluate(model, test)
         for key in ("err_mean", "med_mean"):
             assert abs(metrics[key] - ckpt["metrics"][key]) < 0.05, (dropout, seed, key, metrics[key])
-        seen = SyntheticPose("train", 200, cfg["size"], seed, stride=cfg["drop_pooling"])  # its first 200 images
+        seen = _pose_data("train", 200, cfg["size"], seed, cfg["drop_pooling"])  # its first 200 images
         assert abs(evaluate(model, seen)["err_mean"] - ckpt["metrics"]["train_err_mean"]) < 0.05
         curve = [ckpt["metrics"][f"curve_e{e}"] for e in range(1, cfg["drop_epochs"] + 1)]
         assert len(curve) == cfg["drop_epochs"] and curve[-1] < curve[0]  # it learned
