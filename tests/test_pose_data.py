@@ -65,6 +65,46 @@ def test_deterministic_and_seed_dependent():
     assert_close(d.images, a.images[:3])
 
 
+def test_a_cached_split_is_the_drawn_one_and_a_bad_cache_file_is_drawn_again(tmp_path, monkeypatch):
+    """datasets/synthetic_pose/cache/ (core.datacache): the first split of 32 images of 64 x 64 is drawn and stored,
+    the second read back (drawing is made to fail), equal to a split drawn with the cache off; a file that holds
+    the wrong tensors, or is truncated, is ignored and drawn again; an unwritable folder means no cache."""
+    from course_lib.core import datacache, people
+
+    (tmp_path / "synthetic_pose").mkdir()
+    monkeypatch.setattr(datacache, "DATA_ROOT", tmp_path)
+    monkeypatch.setenv("COURSE_DATA_CACHE", "off")
+    drawn = SyntheticPose("test", 32, 64, seed=5)
+    assert not (tmp_path / "synthetic_pose" / "cache").exists()
+    monkeypatch.setenv("COURSE_DATA_CACHE", "on")
+    first = SyntheticPose("test", 32, 64, seed=5)
+    files = list((tmp_path / "synthetic_pose" / "cache").glob("*.pt"))
+    assert len(files) == 1 and oct(files[0].stat().st_mode & 0o777) == "0o644"
+
+    def no_drawing(self, i):
+        raise AssertionError("drawn, although the cache holds the split")
+
+    with monkeypatch.context() as m:
+        m.setattr(people.SyntheticPose, "render", no_drawing)
+        again = SyntheticPose("test", 32, 64, seed=5, stride=4)  # the stride is not part of what is stored
+    for got in (first, again):
+        for name in ("images", "joints", "visible", "scenes"):
+            assert torch.equal(getattr(got, name), getattr(drawn, name)), name
+    assert again[0]["heatmaps"].shape == (9, 16, 16)
+    torch.save({"key": {}, "tensors": {"images": torch.zeros(1)}}, files[0])  # the wrong tensors
+    assert torch.equal(SyntheticPose("test", 32, 64, seed=5).images, drawn.images)
+    files[0].write_bytes(files[0].read_bytes()[:1000])  # truncated
+    assert torch.equal(SyntheticPose("test", 32, 64, seed=5).joints, drawn.joints)
+    for path in files[0].parent.iterdir():  # a folder nobody can write into (a file in its way, even for root)
+        path.unlink()
+    files[0].parent.rmdir()
+    files[0].parent.write_text("not a folder")
+    assert torch.equal(SyntheticPose("test", 32, 64, seed=5).images, drawn.images)
+    monkeypatch.setenv("COURSE_DATA_CACHE", "maybe")
+    with pytest.raises(ValueError, match="COURSE_DATA_CACHE must be 'on' or 'off', but found 'maybe'"):
+        SyntheticPose("test", 32, 64, seed=5)
+
+
 def test_train_and_test_share_no_scene():
     train, test = SyntheticPose("train", 40, 32, seed=0), SyntheticPose("test", 40, 32, seed=0)
     assert not set(train.scenes.tolist()) & set(test.scenes.tolist())

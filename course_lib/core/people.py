@@ -29,10 +29,15 @@ import numpy as np
 import torch
 
 from .checks import check_choice, check_positive_int, check_seed
+from .datacache import cached_tensors
 from .keypoints import gaussian_heatmaps
 
 JOINTS = ("face", "lsho", "lelb", "lwri", "rsho", "relb", "rwri", "lhip", "rhip")
 """FLIC's upper-body joints in the order the course uses; J = 9."""
+
+CACHE_PIXELS = 32 * 64 * 64
+"""Splits of at least this many pixels (32 images of 64 × 64, a quarter of a second to draw) are cached on disk
+(:mod:`course_lib.core.datacache`); smaller ones are drawn each time."""
 
 EDGES = ((0, 1), (0, 4), (1, 2), (2, 3), (4, 5), (5, 6), (1, 7), (4, 8))
 """The kinematic tree as pairs of indices into ``JOINTS``: face–shoulders, shoulder–elbow, elbow–wrist,
@@ -224,18 +229,36 @@ class SyntheticPose(torch.utils.data.Dataset):
         self.split, self.n, self.size, self.seed = split, n, size, check_seed(seed)
         self.stride, self.sigma = stride, float(stride if sigma is None else sigma)
         self.frames_per_scene, self.distractors, self.occlusion = frames_per_scene, distractors, occlusion
+        # Drawn once per machine, then read from datasets/synthetic_pose/cache/ (core.datacache): the heat maps'
+        # stride and sigma are not part of it, they are made per item.
+        key = {"split": split, "n": n, "size": size, "seed": self.seed, "frames_per_scene": frames_per_scene,
+               "distractors": bool(distractors), "occlusion": float(occlusion), "numpy": np.__version__}
+        drawn = (cached_tensors("synthetic_pose", key, [__file__], self._draw, valid=self._valid)
+                 if n * size * size >= CACHE_PIXELS else self._draw())
+        self.images = drawn["images"]  # (n, 3, H, W) uint8: a quarter of the memory of float32
+        self.joints = drawn["joints"]  # (n, J, 2)
+        self.visible = drawn["visible"]  # (n, J)
+        self.scenes = drawn["scenes"]  # (n,) scene fingerprints
+        self.torso = (self.joints[:, JOINTS.index("lhip")] - self.joints[:, JOINTS.index("rsho")]).norm(dim=-1)
+
+    def _draw(self) -> dict[str, torch.Tensor]:
         images, joints, visible, scenes = [], [], [], []
-        for i in range(n):
+        for i in range(self.n):
             img, jts, vis = self.render(i)
             images.append(torch.from_numpy(np.round(img * 255).astype(np.uint8)).permute(2, 0, 1))  # (3, H, W)
             joints.append(torch.from_numpy(jts).float())
             visible.append(torch.from_numpy(vis))
             scenes.append(self.scene_id(i))
-        self.images = torch.stack(images)  # (n, 3, H, W) uint8: a quarter of the memory of float32
-        self.joints = torch.stack(joints)  # (n, J, 2)
-        self.visible = torch.stack(visible)  # (n, J)
-        self.scenes = torch.tensor(scenes, dtype=torch.int64)  # (n,) scene fingerprints
-        self.torso = (self.joints[:, JOINTS.index("lhip")] - self.joints[:, JOINTS.index("rsho")]).norm(dim=-1)
+        return {"images": torch.stack(images), "joints": torch.stack(joints), "visible": torch.stack(visible),
+                "scenes": torch.tensor(scenes, dtype=torch.int64)}
+
+    def _valid(self, drawn: dict[str, torch.Tensor]) -> bool:
+        """What a cache file must hold to stand for :meth:`_draw`'s tensors."""
+        n, size, j = self.n, self.size, len(JOINTS)
+        want = {"images": ((n, 3, size, size), torch.uint8), "joints": ((n, j, 2), torch.float32),
+                "visible": ((n, j), torch.bool), "scenes": ((n,), torch.int64)}
+        return set(drawn) == set(want) and all(
+            tuple(drawn[k].shape) == shape and drawn[k].dtype == dtype for k, (shape, dtype) in want.items())
 
     def __len__(self) -> int:
         return self.n
