@@ -53,7 +53,7 @@ def cached_tensors(name: str, key: dict, sources: list[str], make: Callable[[], 
     """``make()`` (a dict of tensors), read from the cache if an earlier call stored it, else made and stored.
 
     Args:
-        name: the data set's folder under ``datasets/`` (e.g. ``"synthetic_pose"``); without that folder (an
+        name: the data set's folder under ``datasets/`` (e.g. ``"synthetic_scenes"``); without that folder (an
             installed copy of course_lib, away from the repository) nothing is cached.
         key: every argument the data depends on, JSON-able.
         sources: the files of the code that draws it (their bytes enter the file name).
