@@ -66,19 +66,19 @@ def test_deterministic_and_seed_dependent():
 
 
 def test_a_cached_split_is_the_drawn_one_and_a_bad_cache_file_is_drawn_again(tmp_path, monkeypatch):
-    """datasets/synthetic_pose/cache/ (core.datacache): the first split of 32 images of 64 x 64 is drawn and stored,
+    """datasets/synthetic_people/cache/ (core.datacache): the first split of 32 images of 64 x 64 is drawn and stored,
     the second read back (drawing is made to fail), equal to a split drawn with the cache off; a file that holds
     the wrong tensors, or is truncated, is ignored and drawn again; an unwritable folder means no cache."""
     from course_lib.core import datacache, people
 
-    (tmp_path / "synthetic_pose").mkdir()
+    (tmp_path / "synthetic_people").mkdir()
     monkeypatch.setattr(datacache, "DATA_ROOT", tmp_path)
     monkeypatch.setenv("COURSE_DATA_CACHE", "off")
     drawn = SyntheticPose("test", 32, 64, seed=5)
-    assert not (tmp_path / "synthetic_pose" / "cache").exists()
+    assert not (tmp_path / "synthetic_people" / "cache").exists()
     monkeypatch.setenv("COURSE_DATA_CACHE", "on")
     first = SyntheticPose("test", 32, 64, seed=5)
-    files = list((tmp_path / "synthetic_pose" / "cache").glob("*.pt"))
+    files = list((tmp_path / "synthetic_people" / "cache").glob("*.pt"))
     assert len(files) == 1 and oct(files[0].stat().st_mode & 0o777) == "0o644"
 
     def no_drawing(self, i):

@@ -229,11 +229,11 @@ class SyntheticPose(torch.utils.data.Dataset):
         self.split, self.n, self.size, self.seed = split, n, size, check_seed(seed)
         self.stride, self.sigma = stride, float(stride if sigma is None else sigma)
         self.frames_per_scene, self.distractors, self.occlusion = frames_per_scene, distractors, occlusion
-        # Drawn once per machine, then read from datasets/synthetic_pose/cache/ (core.datacache): the heat maps'
+        # Drawn once per machine, then read from datasets/synthetic_people/cache/ (core.datacache): the heat maps'
         # stride and sigma are not part of it, they are made per item.
         key = {"split": split, "n": n, "size": size, "seed": self.seed, "frames_per_scene": frames_per_scene,
                "distractors": bool(distractors), "occlusion": float(occlusion), "numpy": np.__version__}
-        drawn = (cached_tensors("synthetic_pose", key, [__file__], self._draw, valid=self._valid)
+        drawn = (cached_tensors("synthetic_people", key, [__file__], self._draw, valid=self._valid)
                  if n * size * size >= CACHE_PIXELS else self._draw())
         self.images = drawn["images"]  # (n, 3, H, W) uint8: a quarter of the memory of float32
         self.joints = drawn["joints"]  # (n, J, 2)
