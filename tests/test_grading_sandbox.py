@@ -205,6 +205,19 @@ def _hostile(course, port):
             "except OSError as e:\n"
             "    print('stopped:', type(e).__name__)\n"
             "print('wrote MiB:', written)\n" + DEFINE_BOTH)},
+        # (s) poisons the synthetic-data cache every later notebook reads (course_lib.core.datacache): a file named
+        # like a cached split, a new one in the cache folder, and the data set's README
+        "poisoner": {CONV: (
+            "from course_lib.core import datacache\n"
+            "folder = datacache.DATA_ROOT / 'synthetic_people'\n"
+            "targets = [folder / 'cache' / 'poison.pt', folder / 'cache' / 'sub' / 'poison.pt', folder / 'README.md']\n"
+            "for target in targets:\n"
+            "    try:\n"
+            "        target.parent.mkdir(parents=True, exist_ok=True)\n"
+            "        target.write_bytes(b'poison')\n"
+            "        print('POISONED', target)\n"
+            "    except OSError as e:\n"
+            "        print('blocked:', type(e).__name__, target)\n" + DEFINE_BOTH)},
         # (r) memory across processes: six children, each under the per-process limit, together over it
         "spreader": {CONV: (
             "import os, select, time\n"
@@ -535,6 +548,16 @@ def test_r_memory_is_limited_for_the_submission_as_a_whole(graded):
     assert "holding 1.1 GB at once: 6" not in out, out[:2000]
     assert "holding 1.1 GB at once:" in out or "the kernel died" in out, out[:2000]
     assert graded["scores"][("spreader", "test_receptive_field")] in (0.0, 2.0)
+
+
+def test_s_poisoner_cannot_touch_the_shared_data_cache(graded):
+    """datasets/ is where drawn splits are cached for every later notebook and test: read-only in the sandbox."""
+    out = _outputs(graded["course"], "poisoner")
+    assert "POISONED" not in out and out.count("blocked:") == 3, out[:3000]
+    folder = ROOT / "datasets" / "synthetic_people"
+    assert not (folder / "cache" / "poison.pt").exists() and not (folder / "cache" / "sub").exists()
+    assert "poison" not in (folder / "README.md").read_text()
+    assert _score(graded, "poisoner") == 4.0, "its own correct code is graded as usual"
 
 
 def test_the_run_finishes_with_a_grade_for_everyone(graded):
