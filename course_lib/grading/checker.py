@@ -48,6 +48,8 @@ from .sandbox import STOPPED_AT
 COURSE_LIB = pathlib.Path(__file__).resolve().parents[1]
 VERDICT = "CheckFailed"  # the error name of a failed verdict in the graded notebook
 PASSED_NOTE = "trusted checker: passed"
+STOPPED_NOTE = ("not checked: the grader stopped your notebook before this cell ran (a time, memory or process "
+                "limit; the first stopped cell says which)")
 # Seconds the answer server may take to start and run the answer cells: importing torch and course_lib alone took
 # over 5 s on a busy CI machine; a top-level endless loop in an answer cell costs this much once per submission.
 LOAD_S = 60.0
@@ -354,10 +356,19 @@ def check_notebook(nb, checks_path, *, call_s: float = 60, load_s: float = LOAD_
     """Every graded test cell of ``nb`` decided by the lecture's checks, against its answer cells.
 
     ``call_s`` bounds each call of a student's function, ``load_s`` the running of the answer cells;
-    ``stopped_at``: see :func:`answer_cells`.
+    ``stopped_at``: the cell where the grader's limits stopped the notebook (see :func:`answer_cells`); the graded
+    test cells from there on are not checked (they never ran) and fail with :data:`STOPPED_NOTE`.
     """
     checks, references = load_checks(checks_path)
-    grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in graded_test_cells(nb)]
+    tests = graded_test_cells(nb)
+    position = {id(c): i for i, c in enumerate(nb.cells)}
+    # Test cells the stopped notebook never reached are not checked: the cell says why (BoundedExecute's line).
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in tests]
+    unreached = {g for g, c in zip(ids, tests) if stopped_at is not None and position[id(c)] >= stopped_at}
+    grade_ids = [g for g in ids if g not in unreached]
+    verdicts = {g: (False, STOPPED_NOTE) for g in unreached}
+    if not grade_ids:  # nothing left to check: no answer server
+        return verdicts
     with tempfile.TemporaryDirectory(prefix="convnet-withheld-") as tmp:
         withheld = withheld_course_lib(references.values(), tmp)
         os.chmod(tmp, 0o755)
@@ -369,12 +380,12 @@ def check_notebook(nb, checks_path, *, call_s: float = 60, load_s: float = LOAD_
             try:
                 errors = student.load(answer_cells(nb, stopped_at))
             except StudentError as exc:
-                return {g: (False, f"your answer cells could not be loaded: {exc}") for g in grade_ids}
-            verdicts = run_checks(checks, student, grade_ids)
+                return {**verdicts, **{g: (False, f"your answer cells could not be loaded: {exc}") for g in grade_ids}}
+            checked = run_checks(checks, student, grade_ids)
     if errors:  # say why a check found no function, next to its verdict
         note = "; when your answer cells ran: " + " | ".join(errors)[:600]
-        verdicts = {g: (ok, msg if ok else msg + note) for g, (ok, msg) in verdicts.items()}
-    return verdicts
+        checked = {g: (ok, msg if ok else msg + note) for g, (ok, msg) in checked.items()}
+    return {**verdicts, **checked}
 
 
 try:  # the autograde preprocessor (nbgrader is there whenever grading runs)
