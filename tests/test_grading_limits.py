@@ -88,7 +88,8 @@ def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
 
 def test_a_stalled_grader_is_killed_with_what_it_started(tmp_path):
     """make grade bounds each autograde process as a whole: past its time it is killed with its process group."""
-    from course_lib.grading.driver import STALL_NOTE, STALLED, _run
+    from course_lib.grading.launcher import STALL_NOTE, STALLED
+    from course_lib.grading.launcher import run as _run
 
     pids = tmp_path / "child.pid"
     script = ("import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', 'import time; "
@@ -107,6 +108,83 @@ def test_a_stalled_grader_is_killed_with_what_it_started(tmp_path):
         pytest.fail(f"the stalled grader's child {child} survived the kill")
     code, log, _ = _run([sys.executable, "-c", "print('fine')"], dict(os.environ), timeout=30)
     assert (code, log) == (0, "fine\n")
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for entry in pathlib.Path("/proc").iterdir():
+        try:
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (ValueError, OSError):  # not a process, or gone meanwhile
+            pass
+    found, todo = set(), [pid]
+    while todo:
+        here = todo.pop()
+        children = [p for p, parent in parents.items() if parent == here]
+        found.update(children)
+        todo += children
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_forked_nbgrader_commands_give_nbgraders_exit_code_and_log(tmp_path):
+    """The driver forks its nbgrader commands from one server that imported nbgrader and torch once (launcher);
+    each still gives nbgrader's own exit code and output, runs in the folder and environment it was given, and
+    leaves the server as it found it."""
+    from course_lib.grading import launcher
+
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    code, log, _ = launcher.nbgrader(["--version"], env, tmp_path)
+    assert code == 0 and "nbgrader version" in log, log
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.root = '.'\n")
+    code, log, _ = launcher.nbgrader(["autograde", "no_such_lecture", "--force"], env, tmp_path)
+    assert code != 0 and "no_such_lecture" in log, (code, log)
+    code, log, _ = launcher.nbgrader(["--version"], {**env, launcher.SWITCH: "off"}, tmp_path)
+    assert code == 0 and "nbgrader version" in log, "the plain process, where no forkserver is wanted"
+
+
+def test_a_stalled_forked_grader_is_killed_with_its_kernel(tmp_path):
+    """Past its time, a forked autograde is killed with its process group, and the kernel it started (in a session
+    of its own) dies with it."""
+    import threading
+
+    from course_lib.grading import launcher
+
+    course = course_copy(tmp_path, [LECTURE], graded_only=True)
+    submit(course, LECTURE, "stuck", cells={CONV: "import time\nwhile True:\n    time.sleep(0.2)\n"})
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
+           "MPLBACKEND": "Agg", **LIMITS, "COURSE_GRADE_NOTEBOOK_S": "600", "COURSE_GRADE_CELL_S": "600"}
+    seen, done = {}, threading.Event()
+
+    def watch():  # everything this test's process started: the forkserver, the fork, its kernel
+        while not done.is_set():
+            for pid in _descendants(os.getpid()):
+                seen.setdefault(pid, _cmdline(pid))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    code, log, seconds = launcher.nbgrader(["autograde", LECTURE, "--student", "stuck", "--force"], env, course,
+                                           timeout=12)
+    done.set()
+    watcher.join()
+    assert code == launcher.STALLED and launcher.STALL_NOTE in log and seconds < 60, (code, log)
+    kernels = [pid for pid, cmd in seen.items() if "ipykernel_launcher" in cmd or "--program kernel" in cmd]
+    assert kernels, f"no kernel seen among {seen}"
+    server = [pid for pid, cmd in seen.items() if "forkserver" in cmd or "resource_tracker" in cmd]  # stay, by design
+    for _ in range(50):
+        alive = [pid for pid in seen if pid not in server and _state(pid) not in ("gone", "Z")]
+        if not alive:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"still running after the kill: {[(pid, seen[pid]) for pid in alive]}")
 
 
 def _state(pid: int) -> str:

@@ -1,5 +1,5 @@
-"""``make grade``: every submission autograded by its own nbgrader process, JOBS at a time, then feedback and
-``grades.csv``.
+"""``make grade``: every submission autograded by its own nbgrader process (forked: :mod:`.launcher`), JOBS at a
+time, then feedback and ``grades.csv``.
 
 Lecture: 00_welcome (how exercises are graded)
 """
@@ -12,54 +12,20 @@ import json
 import os
 import pathlib
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
+from . import launcher
+from .launcher import STALL_NOTE, STALLED
 from .report import similarity_report, write_grades, write_not_graded_feedback
 from .review import tampering
 from .sandbox import STOPPED
 from .sanitize import sanitize_feedback_file
 
-STALLED = 124  # the exit code _run gives a command it had to stop
-STALL_NOTE = "was stopped"
-
-
-def _run(command: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
-    """Run ``command``; past ``timeout`` seconds kill it and its process group (the kernel, in a session of its
-    own, dies with its parent: see ``sandbox._die_with_parent``) and return :data:`STALLED` with a log that says
-    so."""
-    start = time.monotonic()
-    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        log, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        try:
-            log, _ = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:  # a survivor still holds the pipe: give up on the rest of the log
-            log = ""
-        log += (f"\n{os.path.basename(command[0])} {' '.join(command[1:3])} {STALL_NOTE} after {timeout:.0f} s: "
-                "it had not finished, although the notebook's own time limit had passed (the grader stalled, not "
-                "the student's code)\n")
-        return STALLED, log, time.monotonic() - start
-    return proc.returncode, log, time.monotonic() - start
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    import signal  # noqa: PLC0415
-
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):  # gone already; Windows has no killpg
-        proc.kill()
-
 
 def _nbgrader(args: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
-    return _run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args, "--log-level=WARN"], env, cwd,
-                timeout)
+    return launcher.nbgrader([*args, "--log-level=WARN"], env, cwd, timeout)
 
 
 def autograde_timeout(environ=None) -> float:

@@ -1,0 +1,149 @@
+"""``nbgrader`` commands forked from a process that imported nbgrader and torch once, instead of started afresh.
+
+A fresh ``nbgrader autograde`` spent about 3 of its 8 seconds of CPU before and after grading: 0.8 s starting
+nbgrader, 1.5 s importing torch for the trusted checker (``checks.py`` compares with torch) and 0.9 s tearing the
+interpreter down at exit. Here a multiprocessing *forkserver* imports those modules once; each command is a fresh
+fork of it (nothing from one submission is left in the next: every command starts from the same untouched state),
+with its own session, environment, working folder and log file, and leaves with ``os._exit`` after nbgrader's
+``atexit`` handlers ran, skipping only the teardown. Student code never runs in these processes: the kernel and
+the answer server are sandboxed programs they start (:mod:`course_lib.grading.sandbox`).
+
+Where a forkserver cannot be had (a daemonic process, such as some Dask workers, may not have children; a platform
+without ``fork``) or ``COURSE_GRADE_FORKSERVER=off``, the command runs as a plain ``nbgrader`` process.
+Measured in bench/results/grading (issue 21).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PRELOAD = ["torch", "nbgrader.apps.nbgraderapp", "course_lib.grading.checker"]
+SWITCH = "COURSE_GRADE_FORKSERVER"  # "off": a plain nbgrader process per command
+STALLED = 124  # the exit code a command gets when it had to be stopped (driver.STALLED)
+
+_lock = threading.Lock()
+_context = None
+
+
+def _forkserver():
+    """The multiprocessing context whose server has the modules imported, or None where there can be none."""
+    global _context
+    import multiprocessing  # noqa: PLC0415
+
+    if os.environ.get(SWITCH, "").lower() in ("off", "0", "no") or multiprocessing.current_process().daemon:
+        return None
+    with _lock:
+        if _context is None:
+            try:
+                _context = multiprocessing.get_context("forkserver")
+            except ValueError:  # no forkserver on this platform (Windows)
+                _context = False
+            else:
+                _context.set_forkserver_preload(PRELOAD)
+    return _context or None
+
+
+def _child(args: list[str], env: dict, cwd: str, log_path: str) -> None:
+    """In the fork: become ``nbgrader ARGS`` in ``cwd`` with ``env``, output to ``log_path``; never returns."""
+    code = 1
+    try:
+        os.setsid()  # a process group of its own, killed as one past its time (driver._kill_group)
+        fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+        sys.argv = ["nbgrader", *args]
+        from nbgrader.apps.nbgraderapp import main  # noqa: PLC0415 (imported by the server already)
+
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if isinstance(exc.code, str):
+                sys.stderr.write(exc.code + "\n")
+        import atexit  # noqa: PLC0415
+
+        atexit._run_exitfuncs()  # what a normal exit runs (nbgrader's and the gradebook's handlers)
+    except BaseException:  # noqa: BLE001 (anything: its traceback in the log, and a failing exit code)
+        import traceback  # noqa: PLC0415
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001, S110 (a closed stream: nothing more to say)
+                pass
+        os._exit(code)
+
+
+STALL_NOTE = "was stopped"
+
+
+def run(command: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
+    """Run ``command``: ``(exit code, log, seconds)``; past ``timeout`` seconds kill it and its process group (the
+    kernel, in a session of its own, dies with its parent: see ``sandbox._die_with_parent``) and return
+    :data:`STALLED` with a log that says so."""
+    start = time.monotonic()
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        log, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        try:
+            log, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # a survivor still holds the pipe: give up on the rest of the log
+            log = ""
+        return STALLED, log + _stalled(command, timeout), time.monotonic() - start
+    return proc.returncode, log, time.monotonic() - start
+
+
+def _stalled(command: list[str], timeout: float) -> str:
+    return (f"\n{os.path.basename(command[0])} {' '.join(command[1:3])} {STALL_NOTE} after {timeout:.0f} s: it had "
+            "not finished, although the notebook's own time limit had passed (the grader stalled, not the student's "
+            "code)\n")
+
+
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):  # gone already; Windows has no killpg
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def nbgrader(args: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
+    """``nbgrader ARGS`` in ``cwd`` with ``env``: ``(exit code, log, seconds)``; past ``timeout`` seconds its process
+    group is killed and the code is :data:`STALLED` (the log so far is returned)."""
+    cwd = os.path.abspath(cwd or os.getcwd())
+    context = _forkserver()
+    if context is None:
+        return run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args], env, cwd, timeout)
+    with tempfile.NamedTemporaryFile(prefix="convnet-nbgrader-", suffix=".log") as log:
+        start = time.monotonic()
+        proc = context.Process(target=_child, args=(list(args), dict(env), cwd, log.name), daemon=False)
+        proc.start()
+        proc.join(timeout)
+        stalled = proc.exitcode is None
+        if stalled:  # still running past its time: the whole group goes
+            kill_group(proc.pid)
+            proc.join(30)
+        code = STALLED if stalled else proc.exitcode
+        seconds = time.monotonic() - start
+        with open(log.name, errors="replace") as f:
+            text = f.read()
+    return code, text + (_stalled(["nbgrader", *args], timeout) if stalled else ""), seconds
