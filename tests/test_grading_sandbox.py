@@ -2,11 +2,12 @@
 
 (a) reads solutions/ and hidden tests, (b) writes the gradebook and other students' files, (c) opens network
 connections, (e) allocates 50 GB, or dies as the OOM killer would leave it, (f) fork-bombs, (g) prints nbgrader's
-markers and a hidden line, (h) replaces the checking helpers; (d), a loop that ignores interrupts, is graded in
-test_grading_limits.py with the other limits, so that the two files run side by side. A correct submission graded
-beside them must keep its full marks, and every submission gets its feedback. Limits are lowered through
-COURSE_GRADE_* so the suite stays short. Without a usable bubblewrap (CI in a container that forbids namespaces)
-the hostile submissions are not graded at all: the tests that need them skip, saying why.
+markers and a hidden line, (h) replaces the checking helpers, (t) looks for the grader's forkserver (and (i)-(s),
+below); (d), a loop that ignores interrupts, is graded in test_grading_limits.py with the other limits, so that the
+two files run side by side. A correct submission graded beside them must keep its full marks, and every submission
+gets its feedback. Limits are lowered through COURSE_GRADE_* so the suite stays short. Without a usable bubblewrap
+(CI in a container that forbids namespaces) the hostile submissions are not graded at all: the tests that need them
+skip, saying why.
 """
 
 import codecs
@@ -218,6 +219,34 @@ def _hostile(course, port):
             "        print('POISONED', target)\n"
             "    except OSError as e:\n"
             "        print('blocked:', type(e).__name__, target)\n" + DEFINE_BOTH)},
+        # (t) the grader's forkserver (launcher.py), which forks the trusted nbgrader processes: asked to fork, it
+        # would run anything as the grader. Its socket is in the grader's /tmp (pymp-*/listener-*); look everywhere
+        "zygote": {CONV: (
+            "import glob, os, socket\n"
+            "paths = glob.glob('/tmp/pymp-*/*') + glob.glob('/tmp/**/listener-*', recursive=True)\n"
+            "try:\n"
+            "    listed = [line.split()[-1] for line in open('/proc/net/unix').read().splitlines()[1:]\n"
+            "              if len(line.split()) > 7]\n"
+            "except OSError as e:\n"
+            "    listed = []\n"
+            "paths += [p for p in listed if p.startswith('@') or 'pymp' in p or 'listener' in p]\n"
+            "servers = []\n"
+            "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+            "    try:\n"
+            "        if b'forkserver' in open(f'/proc/{pid}/cmdline', 'rb').read():\n"
+            "            servers.append(pid)\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "print('sockets:', paths, 'forkservers seen:', servers)\n"
+            "for path in paths:\n"
+            "    try:\n"
+            "        s = socket.socket(socket.AF_UNIX)\n"
+            "        s.settimeout(2)\n"
+            "        s.connect('\\0' + path[1:] if path.startswith('@') else path)\n"
+            "        s.close()\n"
+            "        print('CONNECTED', path)\n"
+            "    except OSError as e:\n"
+            "        print('blocked:', type(e).__name__, path)\n" + DEFINE_BOTH)},
         # (r) memory across processes: six children, each under the per-process limit, together over it
         "spreader": {CONV: (
             "import os, select, time\n"
@@ -558,6 +587,14 @@ def test_s_poisoner_cannot_touch_the_shared_data_cache(graded):
     assert not (folder / "cache" / "poison.pt").exists() and not (folder / "cache" / "sub").exists()
     assert "poison" not in (folder / "README.md").read_text()
     assert _score(graded, "poisoner") == 4.0, "its own correct code is graded as usual"
+
+
+def test_t_zygote_cannot_reach_the_graders_forkserver(graded):
+    """The trusted nbgrader processes are forks of one server (launcher.py) listening on a Unix socket in the
+    grader's /tmp: the sandbox has a /tmp, a network namespace (abstract sockets) and a process view of its own."""
+    out = _outputs(graded["course"], "zygote")
+    assert "CONNECTED" not in out and "forkservers seen: []" in out, out[:3000]
+    assert _score(graded, "zygote") == 4.0, "its own correct code is graded as usual"
 
 
 def test_the_run_finishes_with_a_grade_for_everyone(graded):
