@@ -140,13 +140,18 @@ def test_forked_nbgrader_commands_give_nbgraders_exit_code_and_log(tmp_path):
     from course_lib.grading import launcher
 
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    code, log, _ = launcher.nbgrader(["--version"], env, tmp_path)
+    code, log, _ = launcher.nbgrader(["--version"], env, tmp_path, fork=True)
     assert code == 0 and "nbgrader version" in log, log
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.root = '.'\n")
-    code, log, _ = launcher.nbgrader(["autograde", "no_such_lecture", "--force"], env, tmp_path)
+    code, log, _ = launcher.nbgrader(["autograde", "no_such_lecture", "--force"], env, tmp_path, fork=True)
     assert code != 0 and "no_such_lecture" in log, (code, log)
-    code, log, _ = launcher.nbgrader(["--version"], {**env, launcher.SWITCH: "off"}, tmp_path)
-    assert code == 0 and "nbgrader version" in log, "the plain process, where no forkserver is wanted"
+    # The plain process where no fork is wanted: turned off, asked for none, or not turned on (the default outside
+    # make grade's command: a caller's unguarded script would run again in every fork)
+    assert not launcher.forking(True, {**env, launcher.SWITCH: "off"})
+    assert not launcher.forking(False, env) and not launcher.forking(None, env)
+    assert launcher.forking(True, env)
+    code, log, _ = launcher.nbgrader(["--version"], {**env, launcher.SWITCH: "off"}, tmp_path, fork=True)
+    assert code == 0 and "nbgrader version" in log, log
 
 
 def test_a_stalled_forked_grader_is_killed_with_its_kernel(tmp_path):
@@ -171,7 +176,7 @@ def test_a_stalled_forked_grader_is_killed_with_its_kernel(tmp_path):
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     code, log, seconds = launcher.nbgrader(["autograde", LECTURE, "--student", "stuck", "--force"], env, course,
-                                           timeout=12)
+                                           timeout=12, fork=True)
     done.set()
     watcher.join()
     assert code == launcher.STALLED and launcher.STALL_NOTE in log and seconds < 60, (code, log)

@@ -302,6 +302,8 @@ def _grade_lectures(root, lectures, accepted, jobs, where, grade_one, env, out) 
 def main(argv: list[str] | None = None) -> int:
     import argparse  # noqa: PLC0415
 
+    launcher.use_forkserver()  # the make grade command: its nbgrader commands are forks (see launcher)
+
     parser = argparse.ArgumentParser(prog="python -m course_lib.grading",
                                      description="Autograde submitted/ in parallel, then feedback/ and grades.csv.")
     parser.add_argument("lectures", nargs="*", help="lectures to grade (default: every one in submitted/)")

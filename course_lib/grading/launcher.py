@@ -8,8 +8,12 @@ with its own session, environment, working folder and log file, and leaves with 
 ``atexit`` handlers ran, skipping only the teardown. Student code never runs in these processes: the kernel and
 the answer server are sandboxed programs they start (:mod:`course_lib.grading.sandbox`).
 
-Where a forkserver cannot be had (a daemonic process, such as some Dask workers, may not have children; a platform
-without ``fork``) or ``COURSE_GRADE_FORKSERVER=off``, the command runs as a plain ``nbgrader`` process.
+The forkserver is for the ``make grade`` command (``python -m course_lib.grading``, whose ``main`` turns it on with
+:func:`use_forkserver`) and for callers that ask (``fork=True``). It is off for other callers of the driver's
+functions: multiprocessing runs a script's ``__main__`` again in every fork, and a script that calls
+``grade_class`` without an ``if __name__ == "__main__"`` guard would grade again in each. Where a forkserver
+cannot be had (a daemonic process, such as a Dask worker, may not have children; a platform without ``fork``) or
+``COURSE_GRADE_FORKSERVER=off``, the command runs as a plain ``nbgrader`` process.
 Measured in bench/results/grading (issue 21).
 """
 
@@ -29,14 +33,32 @@ STALLED = 124  # the exit code a command gets when it had to be stopped (driver.
 
 _lock = threading.Lock()
 _context = None
+_default = False  # see use_forkserver
 
 
-def _forkserver():
+def use_forkserver(on: bool = True) -> None:
+    """Fork this process's nbgrader commands from the forkserver by default (``make grade``'s ``main`` does)."""
+    global _default
+    _default = bool(on)
+
+
+def forking(fork: bool | None, env: dict) -> bool:
+    """Whether a command asked for with ``fork`` (None: the default of :func:`use_forkserver`) and ``env`` is
+    forked: not where ``env`` says ``COURSE_GRADE_FORKSERVER=off``, nor in a daemonic process (which may not have
+    children)."""
+    import multiprocessing  # noqa: PLC0415
+
+    wanted = _default if fork is None else fork
+    return (bool(wanted) and env.get(SWITCH, "").lower() not in ("off", "0", "no")
+            and not multiprocessing.current_process().daemon)
+
+
+def _forkserver(wanted: bool):
     """The multiprocessing context whose server has the modules imported, or None where there can be none."""
     global _context
     import multiprocessing  # noqa: PLC0415
 
-    if os.environ.get(SWITCH, "").lower() in ("off", "0", "no") or multiprocessing.current_process().daemon:
+    if not wanted:
         return None
     with _lock:
         if _context is None:
@@ -126,11 +148,13 @@ def kill_group(pid: int) -> None:
             pass
 
 
-def nbgrader(args: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
+def nbgrader(args: list[str], env: dict, cwd=None, timeout: float | None = None, *, fork: bool | None = None
+             ) -> tuple[int, str, float]:
     """``nbgrader ARGS`` in ``cwd`` with ``env``: ``(exit code, log, seconds)``; past ``timeout`` seconds its process
-    group is killed and the code is :data:`STALLED` (the log so far is returned)."""
+    group is killed and the code is :data:`STALLED` (the log so far is returned). ``fork``: from the forkserver
+    (default: as :func:`use_forkserver` set it; off unless ``make grade``'s command turned it on)."""
     cwd = os.path.abspath(cwd or os.getcwd())
-    context = _forkserver()
+    context = _forkserver(forking(fork, env))
     if context is None:
         return run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args], env, cwd, timeout)
     with tempfile.NamedTemporaryFile(prefix="convnet-nbgrader-", suffix=".log") as log:
