@@ -38,8 +38,9 @@ LECTURE = "00_welcome"
 N = int(os.environ.get("BENCH_GRADING_N", "6"))
 
 
-def grade(course: pathlib.Path, args: list[str], **env) -> tuple[float, float]:
-    """Seconds for the whole driver run, and the mean autograde seconds per submission it reports."""
+def grade(course: pathlib.Path, args: list[str], *, correct: bool = True, **env) -> tuple[float, float]:
+    """Seconds for the whole driver run, and the mean autograde seconds per submission it reports. ``correct``: every
+    submission is a correct one, and each must be graded "ok" (else the run is a bug, not a measurement)."""
     for folder in ("autograded", "feedback"):
         subprocess.run(["rm", "-rf", str(course / folder)], check=True)
     full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
@@ -52,6 +53,11 @@ def grade(course: pathlib.Path, args: list[str], **env) -> tuple[float, float]:
         raise RuntimeError(f"grading failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     print(proc.stdout.strip().splitlines()[-1])
     each = [float(t) for t in re.findall(r"^\[\d+/\d+\] \S+ \S+: ([0-9.]+) s,", proc.stdout, re.M)]
+    if correct:  # a correct submission stopped by a limit, or failed, is a grading bug: no timing of it counts
+        wrong = [line for line in re.findall(r"^\[\d+/\d+\] .*$", proc.stdout, re.M) if not line.endswith(" s, ok")]
+        if wrong or not each:
+            raise RuntimeError(f"correct submissions not graded ok ({' '.join(args)}):\n" + "\n".join(wrong)
+                               + f"\n{proc.stdout[-3000:]}")
     return seconds, sum(each) / max(1, len(each))
 
 
@@ -88,7 +94,7 @@ def main() -> None:
         calibrate_start = time.perf_counter()
         limit = calibrate(loop_course, LECTURE, {**env, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"})
         calibration_s = time.perf_counter() - calibrate_start
-        hostile, _ = grade(loop_course, ["--jobs", "1"])
+        hostile, _ = grade(loop_course, ["--jobs", "1"], correct=False)
         checks = []
         notebook = nbformat.read(course / "submitted" / "student00" / LECTURE / f"{LECTURE}.ipynb", 4)
         for _ in range(3):
