@@ -29,7 +29,8 @@ import time
 
 PRELOAD = ["torch", "nbgrader.apps.nbgraderapp", "course_lib.grading.checker"]
 SWITCH = "COURSE_GRADE_FORKSERVER"  # "off": a plain nbgrader process per command
-STALLED = 124  # the exit code a command gets when it had to be stopped (driver.STALLED)
+STALLED = 124  # the exit code a command gets when it had to be stopped past its time
+STALL_NOTE = "was stopped"  # ... and the words its log then ends with
 
 _lock = threading.Lock()
 _context = None
@@ -75,7 +76,7 @@ def _child(args: list[str], env: dict, cwd: str, log_path: str) -> None:
     """In the fork: become ``nbgrader ARGS`` in ``cwd`` with ``env``, output to ``log_path``; never returns."""
     code = 1
     try:
-        os.setsid()  # a process group of its own, killed as one past its time (driver._kill_group)
+        os.setsid()  # a process group of its own, killed as one past its time (kill_group)
         fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
@@ -108,9 +109,6 @@ def _child(args: list[str], env: dict, cwd: str, log_path: str) -> None:
             except Exception:  # noqa: BLE001, S110 (a closed stream: nothing more to say)
                 pass
         os._exit(code)
-
-
-STALL_NOTE = "was stopped"
 
 
 def run(command: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
