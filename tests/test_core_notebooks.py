@@ -230,3 +230,36 @@ def notebooks_nb():
 
 def test_default_slice_is_one_second():
     assert notebooks.POLL_SLICE_S == 1.0
+
+
+def _fixes(kc) -> dict[str, bool]:
+    return {"shell sliced": getattr(kc.shell_channel.get_msg, "_slice_s", None) == notebooks.POLL_SLICE_S,
+            "iopub sliced": getattr(kc.iopub_channel.get_msg, "_slice_s", None) == notebooks.POLL_SLICE_S,
+            "shell re-checked after a send": getattr(kc.shell_channel.send, "_rechecks", False)}
+
+
+@pytest.mark.parametrize("where", ["notebooks", "grading"])
+def test_the_synchronous_path_applies_both_fixes(where, tmp_path, monkeypatch):
+    """nbconvert's ``ExecutePreprocessor.preprocess``, and so nbgrader's autograde, starts its kernel client through
+    the *synchronous* ``setup_kernel``, which nbclient binds to its own coroutine when the class is made: an override
+    of the coroutine alone is skipped there. Until 2026-12-07 grading ran without either fix, and a correct
+    submission whose widget cell's reply was hidden scored 0 at the notebook time limit (a LocalCluster + PostgreSQL
+    run, 2 of 48). This starts a real kernel the way nbgrader does and looks at the client that ran the cell."""
+    import nbformat  # noqa: PLC0415
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))  # BoundedExecute's connection folders go here
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    seen = {}
+    if where == "grading":
+        from course_lib.grading.executor import BoundedExecute  # noqa: PLC0415
+
+        client = BoundedExecute(kernel_name="python3", startup_timeout=120, notebook_timeout=120)
+        client.on_cell_complete = lambda cell, cell_index: seen.update(_fixes(client.kc))
+        nb, _ = client.preprocess(nb, {})  # what nbgrader's autograde calls
+    else:
+        client = SteadyNotebookClient(nb, kernel_name="python3", startup_timeout=120)
+        with client.setup_kernel():  # the synchronous path
+            seen.update(_fixes(client.kc))
+            client.execute_cell(nb.cells[0], 0)
+    assert seen and all(seen.values()), seen
+    assert nb.cells[0].outputs[0]["text"] == "42\n"  # and the fixed client still runs cells

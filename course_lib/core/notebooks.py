@@ -19,7 +19,7 @@ Two fixes, both applied by :class:`SteadyNotebookClient`:
 - :func:`recheck_after_send`: after each send on the shell channel, ask the asyncio socket for its events
   (``socket.get(zmq.EVENTS)``, which in pyzmq also wakes whatever waits on the socket): the root fix;
 - :func:`poll_in_slices`: each wait is polls of at most ``POLL_SLICE_S``, and every new poll reads the events before
-  it sleeps, so a wake-up lost any other way costs at most one slice (the grading executor uses this one).
+  it sleeps, so a wake-up lost any other way costs at most one slice.
 
 The blocking client that nbval uses polls with ``zmq_poll``, which checks the events itself (level-triggered), and is
 not affected.
@@ -36,6 +36,7 @@ from queue import Empty
 import zmq
 import zmq.asyncio
 from nbclient import NotebookClient
+from nbclient.util import run_sync
 
 POLL_SLICE_S = 1.0
 
@@ -114,7 +115,9 @@ class SteadyNotebookClient(NotebookClient):
 
     Its kernel client re-checks the shell socket after each send (:func:`recheck_after_send`) and waits in slices
     (:func:`poll_in_slices`). Use it wherever a notebook runs headless (``bench/notebooks.py``,
-    ``bench/notebook_stalls.py``).
+    ``bench/notebook_stalls.py``, the calibration run of ``make grade``); the grader's executor
+    (:class:`course_lib.grading.executor.BoundedExecute`) is one too. Both entry points apply the fixes: the
+    coroutine ``async_start_new_kernel_client`` and its synchronous twin ``start_new_kernel_client``.
 
     Lecture: 00_welcome (how notebooks are run headless)
     """
@@ -124,3 +127,13 @@ class SteadyNotebookClient(NotebookClient):
         recheck_after_send(kc)
         poll_in_slices(kc)
         return kc
+
+    def start_new_kernel_client(self):
+        """The synchronous twin, for ``setup_kernel`` (nbconvert's ExecutePreprocessor, and so nbgrader's autograde).
+
+        nbclient binds its own twin to *its own* coroutine when the class is made, so an override of the coroutine
+        alone is skipped on this path: grading started plain clients, without either fix, until 2026-12-07 (a correct
+        submission's hidden widget reply ran into the notebook limit and scored 0). This one calls whatever
+        ``async_start_new_kernel_client`` the instance has, subclasses' included.
+        """
+        return run_sync(self.async_start_new_kernel_client)()

@@ -25,7 +25,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Enum, Integer
 
-from course_lib.core.notebooks import poll_in_slices, recheck_after_send
+from course_lib.core.notebooks import SteadyNotebookClient
 
 from .sandbox import CONN_PREFIX, STOPPED, STOPPED_AT
 
@@ -34,8 +34,13 @@ def _error(evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=STOPPED, evalue=evalue, traceback=[f"{STOPPED}: {evalue}"])
 
 
-class BoundedExecute(Execute):
-    """nbgrader's Execute with a time limit for the whole notebook and a cap on each cell's output."""
+class BoundedExecute(Execute, SteadyNotebookClient):
+    """nbgrader's Execute with a time limit for the whole notebook and a cap on each cell's output.
+
+    Its kernel client is :class:`~course_lib.core.notebooks.SteadyNotebookClient`'s (issue 23: a widget cell's own
+    shell sends could hide the cell's reply for a whole cell timeout), through the synchronous ``setup_kernel`` that
+    nbconvert's ``preprocess`` uses as well as the asynchronous one.
+    """
 
     notebook_timeout = Integer(1800, help="Wall time (s) for the whole notebook; cells not reached get 0.").tag(
         config=True)
@@ -56,13 +61,6 @@ class BoundedExecute(Execute):
             os.makedirs(conn, mode=0o700)
             km.connection_file = os.path.join(conn, "kernel.json")
         return km
-
-    async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
-        # issue 23: a widget cell's own shell sends could hide the cell's reply for a whole cell timeout
-        recheck_after_send(kc)
-        poll_in_slices(kc)
-        return kc
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_timeout
