@@ -1,10 +1,16 @@
 """Stalls outside cells in headless notebook runs under CPU load (issue 23): where the time goes that no cell uses.
 
 Runs the slowest lectures (05, 06, 03 from ``solutions/``, fast profile, Agg backend) headless, each in a fresh
-kernel, with busy processes beside them (``python -c "while True: pass"``, nice 0), with three clients in turn:
-nbclient's plain ``NotebookClient``; ``sliced``, polling in 1 s slices only (what grading's executor does,
-:func:`course_lib.core.notebooks.poll_in_slices`); and ``steady``,
-:class:`course_lib.core.notebooks.SteadyNotebookClient` (shell socket re-checked after each send, and slices).
+kernel, with busy processes beside them (``python -c "while True: pass"``, nice 0), with up to four clients in turn:
+nbclient's plain ``NotebookClient``; ``sliced``, polling in 1 s slices only
+(:func:`course_lib.core.notebooks.poll_in_slices`); ``steady``,
+:class:`course_lib.core.notebooks.SteadyNotebookClient` (shell socket re-checked after each send, and slices); and
+``grader``, the grader's own executor (:class:`course_lib.grading.executor.BoundedExecute`, without the sandbox)
+through nbconvert's synchronous ``preprocess``, as nbgrader's autograde runs it, with the cell timeout as its
+notebook limit (only the cells' clocks are kept for it: the kernel's start and stop count as outside time).
+Until 2026-12-07 that path started a plain kernel client (nbclient binds its synchronous ``start_new_kernel_client``
+to its own coroutine), so the grader had neither fix although its class asked for both:
+``NOTEBOOK_STALLS_CLIENTS=grader python bench/notebook_stalls.py probe`` measures it.
 Every run keeps two clocks:
 
 - the kernel's: each cell's ``iopub.status.busy`` -> ``iopub.status.idle`` / ``shell.execute_reply`` from the
@@ -32,7 +38,7 @@ Usage::
     python bench/notebook_stalls.py merge A.json B.json ...   # one report from several stress processes
 
 Environment: NOTEBOOK_STALLS_N (rounds, default 1: one run per notebook and client), NOTEBOOK_STALLS_NOTEBOOKS
-(default ``05_depth,06_restoration,03_localization``), NOTEBOOK_STALLS_CLIENTS (``plain,sliced,steady``),
+(default ``05_depth,06_restoration,03_localization``), NOTEBOOK_STALLS_CLIENTS (``plain,sliced,steady``; or ``grader``),
 NOTEBOOK_STALLS_BUSY (busy processes, default 2), NOTEBOOK_STALLS_TIMEOUT (per cell, default 900 s as in grading),
 NOTEBOOK_STALLS_OUT (results name, default ``notebook_stalls``; ``notebook_stalls_probe`` in probe mode). Results
 are written after every run, so an interrupted stress run keeps what it measured. Two stress processes side by side
@@ -74,7 +80,8 @@ class SlicedNotebookClient(NotebookClient):
         return kc
 
 
-CLIENTS = {"plain": NotebookClient, "sliced": SlicedNotebookClient, "steady": SteadyNotebookClient}
+CLIENTS = {"plain": NotebookClient, "sliced": SlicedNotebookClient, "steady": SteadyNotebookClient,
+           "grader": None}  # grader: run_grader, the path nbgrader's autograde takes
 USE = os.environ.get("NOTEBOOK_STALLS_CLIENTS", "plain,sliced,steady").split(",")
 PROBE_CELLS = 40
 BUSY = int(os.environ.get("NOTEBOOK_STALLS_BUSY", "2"))
@@ -181,6 +188,54 @@ def run(path: pathlib.Path, client: str) -> dict:
             "cells": cells}
 
 
+def run_grader(path: pathlib.Path) -> dict:
+    """One run of ``path`` the way ``make grade`` runs a submission: the grader's executor
+    (:class:`course_lib.grading.executor.BoundedExecute`, without the sandbox) through nbconvert's synchronous
+    ``preprocess``, with the cell timeout as its notebook limit. Only the cells' two clocks are kept: request sent,
+    kernel busy -> idle/replied, reply received; the kernel's start and stop count as outside time."""
+    from course_lib.grading.executor import BoundedExecute  # noqa: PLC0415 (needs nbgrader)
+
+    sent, done = {}, {}
+
+    class Noted(BoundedExecute):
+        def on_cell_executed(self, **kwargs):  # a method in nbgrader's Execute, not a hook trait
+            done[kwargs["cell_index"]] = time.time()
+            return super().on_cell_executed(**kwargs)
+
+    nb = nbformat.read(path, as_version=4)
+    c = Noted(timeout=TIMEOUT, notebook_timeout=TIMEOUT, kernel_name="python3", record_timing=True,
+              on_cell_execute=lambda cell, cell_index: sent.__setitem__(cell_index, time.time()))
+    load, start, error = os.getloadavg()[0], time.time(), None
+    try:
+        nb, _ = c.preprocess(nb, {"metadata": {"path": str(path.parent)}})
+    except Exception as err:  # a crash is a result to report
+        error = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+    end = time.time()
+    stopped = [o["evalue"] for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    error = error or (stopped[0] if stopped else None)
+    cells, in_cells, gaps = [], 0.0, [("kernel start and stop, outside cells", 0.0)]
+    for i in sorted(sent):
+        meta = nb.cells[i].metadata.get("execution", {})
+        busy = _epoch(meta.get("iopub.status.busy"))
+        idle = max(filter(None, (_epoch(meta.get("iopub.status.idle")), _epoch(meta.get("shell.execute_reply")))),
+                   default=None)
+        span = (idle - busy) if busy and idle else 0.0
+        in_cells += span
+        row = {"cell": i, "kernel_s": round(span, 3), "client_s": round(done.get(i, end) - sent[i], 3)}
+        if idle:
+            row["after_s"] = round(done.get(i, end) - idle, 3)
+            gaps.append((f"after cell {i} (reply sent, not yet received)", row["after_s"]))
+        cells.append(row)
+    outside = end - start - in_cells
+    gaps[0] = (gaps[0][0], outside - sum(g for _, g in gaps[1:]))
+    where, largest = max(gaps, key=lambda g: g[1])
+    return {"notebook": path.stem, "client": "grader", "load_1min": round(load, 2), "busy_processes": BUSY,
+            "stress": OUT, "started": round(start, 1), "error": error, "total_s": round(end - start, 2),
+            "in_cells_s": round(in_cells, 2), "outside_s": round(outside, 2), "largest_gap_s": round(largest, 2),
+            "largest_gap": where, "kernel_start_s": 0.0, "client_ready_s": 0.0, "after_last_s": 0.0,
+            "kernel_stop_s": 0.0, "cells": cells}
+
+
 def report(rows: list[dict], busy: int | str, name: str = OUT, note: str = "") -> None:
     note = f"{note.strip()}\n\n" if note.strip() else ""
     summary = {}
@@ -265,12 +320,12 @@ def main() -> None:
         for _ in range(N):
             for path in paths:
                 for client in USE:
-                    rows.append(run(path, client))
+                    rows.append(run_grader(path) if client == "grader" else run(path, client))
                     r = rows[-1]
                     print(f"{r['notebook']:<18} {client:<6} load {r['load_1min']:4.1f} total {r['total_s']:6.1f} s "
                           f"in cells {r['in_cells_s']:6.1f} s outside {r['outside_s']:6.1f} s largest "
                           f"{r['largest_gap_s']:6.1f} s ({r['largest_gap']}) {r['error'] or ''}", flush=True)
-                    report(rows, BUSY, OUT)
+                    report(rows, BUSY, OUT, os.environ.get("NOTEBOOK_STALLS_NOTE", ""))
     finally:
         for hog in hogs:
             hog.terminate()
