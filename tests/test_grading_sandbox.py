@@ -23,7 +23,7 @@ import threading
 import time
 
 import pytest
-from nbtools import BIN, ROOT, course_copy, gradebook_scores, read, submit
+from nbtools import BIN, ROOT, STUB, course_copy, gradebook_scores, read, submit
 from test_grading import ANSWERS, LECTURE, WRONG
 
 from course_lib.grading import sandbox
@@ -36,6 +36,23 @@ DEFINE_BOTH = (  # the first answer; the second is answered as usual in its own 
     "def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):\n"
     f"{ANSWERS[CONV]}"
 )
+
+
+JAM = ("\nimport ipywidgets as widgets\n"
+       "jam = widgets.Output()\n"
+       "display(jam)\n"
+       "for i in range(400):\n"
+       "    with jam:\n"
+       "        print(i)\n")
+
+
+def _answer_cell(course, grade_id: str, body: str) -> str:
+    """The released answer cell ``grade_id`` of the lecture with its stub replaced by ``body``."""
+    nb = read(course / "lectures" / LECTURE / f"{LECTURE}.ipynb")
+    source = next("".join(c["source"]) for c in nb["cells"]
+                  if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    assert STUB in source
+    return source.replace(STUB, body.rstrip("\n"))
 
 
 def _hostile(course, port):
@@ -247,6 +264,11 @@ def _hostile(course, port):
             "        print('CONNECTED', path)\n"
             "    except OSError as e:\n"
             "        print('blocked:', type(e).__name__, path)\n" + DEFINE_BOTH)},
+        # (u) jams the grader's kernel client: prints into an ipywidgets.Output up to the end of both answer cells,
+        # so that nbclient sends on the shell socket just as the cell's reply arrives (issue 23's race). Before
+        # 2026-12-07 the grader missed such a reply for a whole cell time in 3 of 8 cells like these (bench:
+        # notebook_stalls_grader_unfixed); test_core_notebooks checks the fix itself deterministically
+        "jammer": {CONV: DEFINE_BOTH + JAM, RF: _answer_cell(course, RF, ANSWERS[RF]) + JAM},
         # (r) memory across processes: six children, each under the per-process limit, together over it
         "spreader": {CONV: (
             "import os, select, time\n"
@@ -595,6 +617,16 @@ def test_t_zygote_cannot_reach_the_graders_forkserver(graded):
     out = _outputs(graded["course"], "zygote")
     assert "CONNECTED" not in out and "forkservers seen: []" in out, out[:3000]
     assert _score(graded, "zygote") == 4.0, "its own correct code is graded as usual"
+
+
+def test_u_jammer_is_graded_in_its_own_time_with_full_marks(graded):
+    """Widget output up to the end of each answer cell: the grader gets every reply at once (no cell waits for its
+    cell time, 120 s here), and the correct code earns full marks."""
+    out = _outputs(graded["course"], "jammer")
+    assert "not run" not in out and "time limit" not in out, out[-2000:]
+    assert _score(graded, "jammer") == 4.0, graded["log"]
+    took = re.search(rf"{LECTURE} jammer: ([\d.]+) s", graded["log"])
+    assert took and float(took.group(1)) < 90, graded["log"]  # about 10 s; a missed reply alone costs 120 s
 
 
 def test_the_run_finishes_with_a_grade_for_everyone(graded):
