@@ -10,7 +10,9 @@ through nbconvert's synchronous ``preprocess``, as nbgrader's autograde runs it,
 notebook limit (only the cells' clocks are kept for it: the kernel's start and stop count as outside time).
 Until 2026-12-07 that path started a plain kernel client (nbclient binds its synchronous ``start_new_kernel_client``
 to its own coroutine), so the grader had neither fix although its class asked for both:
-``NOTEBOOK_STALLS_CLIENTS=grader python bench/notebook_stalls.py probe`` measures it.
+``NOTEBOOK_STALLS_CLIENTS=grader python bench/notebook_stalls.py probe`` measures it. Since then the grader also
+plays no widget frontend (``BoundedExecute.on_comm_open_jupyter_widget``): the probe's output stays in its cells,
+and the grader sends nothing on the shell socket while it waits.
 Every run keeps two clocks:
 
 - the kernel's: each cell's ``iopub.status.busy`` -> ``iopub.status.idle`` / ``shell.execute_reply`` from the

@@ -86,6 +86,48 @@ def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
         kernel.wait()
 
 
+def _run_unsandboxed(tmp_path, monkeypatch, sources: list[str], **traits):
+    """Run ``sources`` as code cells with the grader's executor, as nbgrader's autograde does (no sandbox)."""
+    import nbformat  # noqa: PLC0415
+
+    from course_lib.grading.executor import BoundedExecute  # noqa: PLC0415
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    executor = BoundedExecute(kernel_name="python3", startup_timeout=120, **traits)
+    nb, _ = executor.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    return nb, executor
+
+
+def test_output_printed_into_a_widget_stays_in_the_cell_and_is_capped(tmp_path, monkeypatch):
+    """The grader plays no ipywidgets frontend: what a cell prints inside an Output widget (every
+    widgets.interactive has one) is the cell's own output, under the per-cell cap, and the grader never answers
+    the widget on the shell socket (the sends behind issue 23's hidden replies; quadratic work for many prints)."""
+    jam = ("import ipywidgets as widgets\nout = widgets.Output()\ndisplay(out)\n"
+           "for i in range(2000):\n    with out:\n        print(f'line {i}')\n")
+    nb, _ = _run_unsandboxed(tmp_path, monkeypatch, [jam, "print('next cell ran')"], notebook_timeout=300,
+                             max_output_chars=5000)
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs if o["output_type"] == "stream")
+    assert "line 0\n" in text and "line 1999" not in text, text[-300:]  # in the cell, and capped
+    assert "truncated by the grader" in text
+    assert "".join(o.get("text", "") for o in nb.cells[1].outputs) == "next cell ran\n"
+    assert not any(o["output_type"] == "error" for c in nb.cells for o in c.outputs)
+
+
+def test_late_output_may_take_until_the_notebook_limit(tmp_path, monkeypatch):
+    """After a cell's reply nbclient waits iopub_timeout (4 s) for the cell's remaining output and, as nbgrader has
+    it raise, stopped the notebook when a busy grader was behind: now the wait runs to the notebook's own limit."""
+    nb, executor = _run_unsandboxed(tmp_path, monkeypatch, ["print('hello')"], notebook_timeout=300)
+    assert nb.cells[0].outputs[0]["text"] == "hello\n"
+    assert executor.raise_on_iopub_timeout, "nbgrader's setting: a late output is an error"
+    executor._deadline = time.monotonic() + 200
+    executor._get_timeout(nb.cells[0])
+    assert executor.iopub_timeout >= 199, executor.iopub_timeout
+    executor._deadline = time.monotonic() + 10  # and never past the notebook's limit
+    executor._get_timeout(nb.cells[0])
+    assert 1 <= executor.iopub_timeout <= 11, executor.iopub_timeout
+
+
 def test_a_stalled_grader_is_killed_with_what_it_started(tmp_path):
     """make grade bounds each autograde process as a whole: past its time it is killed with its process group."""
     from course_lib.grading.launcher import STALL_NOTE, STALLED

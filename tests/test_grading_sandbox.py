@@ -265,9 +265,10 @@ def _hostile(course, port):
             "    except OSError as e:\n"
             "        print('blocked:', type(e).__name__, path)\n" + DEFINE_BOTH)},
         # (u) jams the grader's kernel client: prints into an ipywidgets.Output up to the end of both answer cells,
-        # so that nbclient sends on the shell socket just as the cell's reply arrives (issue 23's race). Before
+        # so that nbclient would send on the shell socket just as the cell's reply arrives (issue 23's race). Before
         # 2026-12-07 the grader missed such a reply for a whole cell time in 3 of 8 cells like these (bench:
-        # notebook_stalls_grader_unfixed); test_core_notebooks checks the fix itself deterministically
+        # notebook_stalls_grader_unfixed); now the grader plays no widget frontend and sends nothing (tests of
+        # the executor itself: test_core_notebooks, test_grading_limits)
         "jammer": {CONV: DEFINE_BOTH + JAM, RF: _answer_cell(course, RF, ANSWERS[RF]) + JAM},
         # (r) memory across processes: six children, each under the per-process limit, together over it
         "spreader": {CONV: (

@@ -70,7 +70,21 @@ class BoundedExecute(Execute, SteadyNotebookClient):
     def _get_timeout(self, cell):
         cell_timeout = super()._get_timeout(cell)
         left = max(1, int(self._deadline - time.monotonic()) + 1)
+        # After a cell's reply nbclient waits ``iopub_timeout`` (4 s) for the rest of the cell's output and, since
+        # nbgrader sets raise_on_iopub_timeout, a late output stopped the notebook: the cells after it earned 0. A
+        # correct cell that prints into an ipywidgets.Output a few thousand times (a progress display, a training
+        # log) leaves nbclient seconds of backlog (each output re-sends the widget's state), so a busy grader did
+        # that. The output may now take until the notebook's own limit, and no longer, which bounds the whole run.
+        self.iopub_timeout = left
         return left if cell_timeout is None else min(cell_timeout, left)
+
+    def on_comm_open_jupyter_widget(self, msg):
+        # The grader plays no widget frontend. nbclient's stand-in for ipywidgets.Output would take the output printed
+        # inside one (every widgets.interactive has one) out of the cell and, after each output, send the widget's
+        # whole state back on the shell socket: the sends behind issue 23's hidden replies, quadratic work in the
+        # grader (3,000 prints: seconds of backlog), and output past the per-cell cap. Without it that output stays
+        # in the cell's own outputs, capped like any other; the trusted checker's verdicts never depended on it.
+        return None
 
     def _stop(self, reason: str, resources: dict, index: int) -> None:
         self._stopped = reason
