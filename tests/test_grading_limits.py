@@ -114,6 +114,35 @@ def test_output_printed_into_a_widget_stays_in_the_cell_and_is_capped(tmp_path, 
     assert not any(o["output_type"] == "error" for c in nb.cells for o in c.outputs)
 
 
+def test_the_grader_holds_capped_output_while_the_notebook_runs(tmp_path, monkeypatch):
+    """CapOutputs caps what is kept once the notebook is done; while it runs, the grader held every output: a
+    kernel displaying one 100 MB string ten times cost the kernel 100 MB and the grader 1.8 GB (ten times over,
+    with JOBS graders beside it: the grading machine's memory). Now output past max_held_bytes is dropped as it
+    comes, display updates included, and what clear_output removed no longer counts."""
+    mb = 2**20
+    flood = ("from IPython.display import display\ns = 'x' * (3 * 2**20)\n"
+             "for _ in range(10):\n    display({'text/plain': s}, raw=True)\n")
+    updates = ("from IPython.display import display\n"
+               "handles = [display({'text/plain': 'small'}, raw=True, display_id=True) for _ in range(4)]\n"
+               "for h in handles:\n    h.update({'text/plain': 'y' * (3 * 2**20)}, raw=True)\n")
+    progress = ("from IPython.display import clear_output\n"
+                "for i in range(10):\n    clear_output(wait=True)\n    print(str(i) * 2**20)\n")
+    nb, executor = _run_unsandboxed(tmp_path, monkeypatch, [flood, updates, progress, "print('next cell ran')"],
+                                    notebook_timeout=300, max_held_bytes=8 * mb, max_output_chars=4 * mb)
+    from course_lib.grading.feedback import output_bytes  # noqa: PLC0415
+
+    held = [sum(output_bytes(o) for o in c.outputs) for c in nb.cells]
+    assert sum(held[:2]) <= 8 * mb, held
+    note = "dropped by the grader"
+    assert sum(o.get("data", {}).get("text/plain", "") == "x" * 3 * mb for o in nb.cells[0].outputs) == 2
+    assert note in str(nb.cells[0].outputs)
+    shown = [o["data"]["text/plain"][:5] for o in nb.cells[1].outputs if o["output_type"] == "display_data"]
+    assert len(shown) == 4 and "small" in shown and "yyyyy" not in shown, shown  # no room left for updates
+    text = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert text == "9" * mb + "\n" and note not in text, text[:100]  # cleared output freed its room
+    assert "".join(o.get("text", "") for o in nb.cells[3].outputs) == "next cell ran\n"
+
+
 def test_late_output_may_take_until_the_notebook_limit(tmp_path, monkeypatch):
     """After a cell's reply nbclient waits iopub_timeout (4 s) for the cell's remaining output and, as nbgrader has
     it raise, stopped the notebook when a busy grader was behind: now the wait runs to the notebook's own limit."""

@@ -27,6 +27,7 @@ from traitlets import Enum, Integer
 
 from course_lib.core.notebooks import SteadyNotebookClient
 
+from .feedback import output_bytes
 from .sandbox import CONN_PREFIX, STOPPED, STOPPED_AT
 
 
@@ -45,6 +46,8 @@ class BoundedExecute(Execute, SteadyNotebookClient):
     notebook_timeout = Integer(1800, help="Wall time (s) for the whole notebook; cells not reached get 0.").tag(
         config=True)
     max_output_chars = Integer(200_000, help="Characters of text output kept per cell.").tag(config=True)
+    max_held_bytes = Integer(64 << 20, help="Bytes of output held while the notebook runs; output past it is dropped "
+                             "as it comes (CapOutputs then keeps at most its own, smaller budget).").tag(config=True)
     shutdown_timeout = Integer(20, help="Seconds the kernel may take to stop; then its process is killed.").tag(
         config=True)
     # Every output is in once the last cell has replied: a graceful shutdown would only run the student's atexit
@@ -65,6 +68,11 @@ class BoundedExecute(Execute, SteadyNotebookClient):
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._stopped: str | None = None
+        # Output held in this process while the notebook runs, by cell and by display id (an update replaces a
+        # display's data): capped as it comes, since CapOutputs only runs once the notebook is done. A kernel that
+        # displays one 100 MB string ten times costs the kernel 100 MB and, uncapped, the grader 1.8 GB.
+        self._held: dict[int, int] = {}
+        self._shown: dict[str, int] = {}
         return super().preprocess(nb, resources, km)
 
     def _get_timeout(self, cell):
@@ -154,8 +162,34 @@ class BoundedExecute(Execute, SteadyNotebookClient):
             self._stop(why, resources, index)
         return cell, resources
 
+    def _room(self) -> int:
+        return self.max_held_bytes - sum(self._held.values()) - sum(self._shown.values())
+
+    def clear_output(self, outs, msg, cell_index):
+        super().clear_output(outs, msg, cell_index)
+        if not outs:  # what was cleared no longer counts, for the memory held nor for the cell's text cap
+            self._held[cell_index] = self._chars = 0
+
+    def _update_display_id(self, display_id, msg):
+        size = output_bytes({"data": msg.get("content", {}).get("data", {})})
+        if size > self._room() + self._shown.get(display_id, 0):
+            self.log.warning("a display update of %s bytes was dropped: over max_held_bytes", size)
+            return  # the display keeps what it showed before
+        super()._update_display_id(display_id, msg)
+        if display_id in self._display_id_map:
+            self._shown[display_id] = size
+
     def output(self, outs, msg, display_id, cell_index):
+        if self.clear_before_next_output:  # nbclient empties the cell's outputs before it adds this one
+            self._held[cell_index] = self._chars = 0
         out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and out.get("output_type") != "error" and output_bytes(out) > self._room():
+            if outs and outs[-1] is out:
+                outs.pop()
+            note = f"[output dropped by the grader: the notebook's outputs passed {self.max_held_bytes:,} bytes]\n"
+            if not any(o.get("text") == note for o in outs):
+                outs.append(NotebookNode(output_type="stream", name="stdout", text=note))
+            return None
         if out is not None and out.get("output_type") == "stream":
             text = out.get("text", "")
             left = self.max_output_chars - getattr(self, "_chars", 0)
@@ -168,6 +202,8 @@ class BoundedExecute(Execute, SteadyNotebookClient):
                     outs.pop()
                 if not any(o.get("text") == note for o in outs):
                     outs.append(NotebookNode(output_type="stream", name="stderr", text=note))
+        if out is not None:
+            self._held[cell_index] = self._held.get(cell_index, 0) + output_bytes(out)
         return out
 
 

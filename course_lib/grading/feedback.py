@@ -193,7 +193,7 @@ class CapOutputs(NbGraderPreprocessor):
                 dropped += 1
                 continue
             output, cut = _cap_output(output, max(budget, 0))
-            self._left -= _output_bytes(output)
+            self._left -= output_bytes(output)
             outputs.append(output)
             if cut:
                 why = ("max_output_bytes" if budget == self.max_output_bytes else "max_notebook_bytes")
@@ -219,7 +219,8 @@ def _truncate(text: str, nbytes: int) -> str:
     return text[:nbytes].encode("utf-8")[:nbytes].decode("utf-8", errors="ignore")
 
 
-def _output_bytes(output) -> int:
+def output_bytes(output) -> int:
+    """Bytes of an output's text, error and data (UTF-8; base64 as it is stored), as the caps here count them."""
     size = _nbytes(_text(output.get("text", ""))) + _nbytes(str(output.get("evalue", "")))
     size += sum(_nbytes(_text(line)) for line in output.get("traceback", []))
     for value in output.get("data", {}).values():
@@ -229,7 +230,7 @@ def _output_bytes(output) -> int:
 
 def _cap_output(output, budget: int):
     """(output within ``budget`` bytes, [what was cut]); the output keeps its type, an error stays an error."""
-    if _output_bytes(output) <= budget:
+    if output_bytes(output) <= budget:
         return output, []
     cut, kind = [], output.get("output_type")
     if kind == "stream":
