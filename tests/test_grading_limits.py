@@ -118,7 +118,8 @@ def test_the_grader_holds_capped_output_while_the_notebook_runs(tmp_path, monkey
     """CapOutputs caps what is kept once the notebook is done; while it runs, the grader held every output: a
     kernel displaying one 100 MB string ten times cost the kernel 100 MB and the grader 1.8 GB (ten times over,
     with JOBS graders beside it: the grading machine's memory). Now output past max_held_bytes is dropped as it
-    comes, display updates included, and what clear_output removed no longer counts."""
+    comes, display updates included, what clear_output removed no longer counts, and widget state the kernel sends
+    is not kept at all (30 comms of 20 MB had been 600 MB kept)."""
     mb = 2**20
     flood = ("from IPython.display import display\ns = 'x' * (3 * 2**20)\n"
              "for _ in range(10):\n    display({'text/plain': s}, raw=True)\n")
@@ -127,7 +128,10 @@ def test_the_grader_holds_capped_output_while_the_notebook_runs(tmp_path, monkey
                "for h in handles:\n    h.update({'text/plain': 'y' * (3 * 2**20)}, raw=True)\n")
     progress = ("from IPython.display import clear_output\n"
                 "for i in range(10):\n    clear_output(wait=True)\n    print(str(i) * 2**20)\n")
-    nb, executor = _run_unsandboxed(tmp_path, monkeypatch, [flood, updates, progress, "print('next cell ran')"],
+    states = ("from comm import create_comm\nbig = 'z' * 2**20\n"  # widget state, which nbclient kept whole
+              "comms = [create_comm(target_name='jupyter.widget', data={'state': {'_model_module': 'm', "
+              "'_model_name': 'n', 'v': big}}) for _ in range(10)]\n")
+    nb, executor = _run_unsandboxed(tmp_path, monkeypatch, [flood, updates, progress, states, "print('next cell ran')"],
                                     notebook_timeout=300, max_held_bytes=8 * mb, max_output_chars=4 * mb)
     from course_lib.grading.feedback import output_bytes  # noqa: PLC0415
 
@@ -140,7 +144,8 @@ def test_the_grader_holds_capped_output_while_the_notebook_runs(tmp_path, monkey
     assert len(shown) == 4 and "small" in shown and "yyyyy" not in shown, shown  # no room left for updates
     text = "".join(o.get("text", "") for o in nb.cells[2].outputs)
     assert text == "9" * mb + "\n" and note not in text, text[:100]  # cleared output freed its room
-    assert "".join(o.get("text", "") for o in nb.cells[3].outputs) == "next cell ran\n"
+    assert not executor.widget_state and "widgets" not in nb.metadata
+    assert "".join(o.get("text", "") for o in nb.cells[4].outputs) == "next cell ran\n"
 
 
 def test_late_output_may_take_until_the_notebook_limit(tmp_path, monkeypatch):

@@ -23,7 +23,7 @@ import uuid
 from jupyter_core.paths import jupyter_runtime_dir
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Enum, Integer
+from traitlets import Bool, Enum, Integer
 
 from course_lib.core.notebooks import SteadyNotebookClient
 
@@ -46,6 +46,9 @@ class BoundedExecute(Execute, SteadyNotebookClient):
     notebook_timeout = Integer(1800, help="Wall time (s) for the whole notebook; cells not reached get 0.").tag(
         config=True)
     max_output_chars = Integer(200_000, help="Characters of text output kept per cell.").tag(config=True)
+    # nbclient keeps every widget's state the kernel sends, for the notebook's metadata: unbounded (30 comms of 20 MB
+    # each: 600 MB kept, 1.2 GB peak in the grader), and the feedback drops widget state anyway (feedback.py).
+    store_widget_state = Bool(False).tag(config=True)
     max_held_bytes = Integer(64 << 20, help="Bytes of output held while the notebook runs; output past it is dropped "
                              "as it comes (CapOutputs then keeps at most its own, smaller budget).").tag(config=True)
     shutdown_timeout = Integer(20, help="Seconds the kernel may take to stop; then its process is killed.").tag(
