@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import html.parser
+import json
 import random
 import re
 import time
@@ -220,6 +221,22 @@ def test_cap_outputs_caps_the_notebook_and_drops_large_images():
     last = nb.cells[-1].outputs
     assert len(last) == 1 and last[0].name == "stdout" and "max_notebook_bytes" in last[0].text
     assert all(o.get("name") != "stderr" for c in nb.cells for o in c.outputs if o.output_type == "stream")
+
+
+def test_cap_outputs_counts_and_cuts_metadata():
+    """An output's metadata is the kernel's to set, as its data is: 20 MB beside a one-character text/plain passed
+    both caps and stayed in the autograded notebook, ten times over."""
+    pad = {"text/plain": {"pad": "m" * (20 << 20)}}
+    cells = [new_code_cell("show", outputs=[new_output("display_data", data={"text/plain": "a"}, metadata=pad)
+                                            for _ in range(10)])]
+    cells += [new_code_cell("plot", outputs=[new_output("display_data", data={"text/plain": "<Figure>"},
+                                                        metadata={"text/plain": {"width": 10}})])]
+    nb, _ = CapOutputs().preprocess(new_notebook(cells=cells), {})
+    assert len(json.dumps(nb)) < (20 << 20) + (1 << 20)
+    first = nb.cells[0].outputs
+    assert first[0].data == {"text/plain": "a"} and not first[0].metadata
+    assert "metadata of" in first[1].text and first[1].name == "stdout"
+    assert nb.cells[1].outputs[0].metadata == {"text/plain": {"width": 10}}  # small metadata stays
 
 
 def test_cap_outputs_is_configurable():

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import nbformat
 import pytest
 from nbtools import BIN, ROOT, course_copy, gradebook_scores, nbgrader, read, submit
 from test_grading import ANSWERS, LECTURE
@@ -146,6 +147,16 @@ def test_the_grader_holds_capped_output_while_the_notebook_runs(tmp_path, monkey
     assert text == "9" * mb + "\n" and note not in text, text[:100]  # cleared output freed its room
     assert not executor.widget_state and "widgets" not in nb.metadata
     assert "".join(o.get("text", "") for o in nb.cells[4].outputs) == "next cell ran\n"
+
+
+def test_metadata_counts_toward_the_held_output(tmp_path, monkeypatch):
+    padded = ("from IPython.display import display\nm = 'y' * (3 * 2**20)\n"
+              "for _ in range(10):\n    display({'text/plain': 'a'}, metadata={'text/plain': {'pad': m}}, raw=True)\n")
+    nb, _ = _run_unsandboxed(tmp_path, monkeypatch, [padded], notebook_timeout=300, max_held_bytes=8 * 2**20)
+    from course_lib.grading.feedback import output_bytes  # noqa: PLC0415
+
+    assert sum(output_bytes(o) for o in nb.cells[0].outputs) <= 8 * 2**20
+    assert len(nbformat.writes(nb)) < 9 * 2**20 and "dropped by the grader" in str(nb.cells[0].outputs)
 
 
 def test_late_output_may_take_until_the_notebook_limit(tmp_path, monkeypatch):

@@ -220,12 +220,20 @@ def _truncate(text: str, nbytes: int) -> str:
 
 
 def output_bytes(output) -> int:
-    """Bytes of an output's text, error and data (UTF-8; base64 as it is stored), as the caps here count them."""
+    """Bytes of an output's text, error, data (UTF-8; base64 as it is stored) and metadata, as the caps here count
+    them."""
     size = _nbytes(_text(output.get("text", ""))) + _nbytes(str(output.get("evalue", "")))
     size += sum(_nbytes(_text(line)) for line in output.get("traceback", []))
     for value in output.get("data", {}).values():
         size += _nbytes(_text(value)) if isinstance(value, (str, list)) else _nbytes(json.dumps(value))
-    return size
+    return size + _metadata_bytes(output)
+
+
+def _metadata_bytes(output) -> int:
+    # the kernel sets an output's metadata as freely as its data (display(..., metadata=...)): 20 MB of it beside a
+    # one-character text/plain had passed both caps
+    metadata = output.get("metadata")
+    return _nbytes(json.dumps(metadata)) if metadata else 0
 
 
 def _cap_output(output, budget: int):
@@ -233,6 +241,13 @@ def _cap_output(output, budget: int):
     if output_bytes(output) <= budget:
         return output, []
     cut, kind = [], output.get("output_type")
+    metadata = _metadata_bytes(output)
+    if metadata > budget // 4:  # presentation only (image sizes and the like): dropped before any data is cut
+        output.metadata = NotebookNode()
+        cut.append(f"metadata of {metadata:,} bytes dropped")
+        if output_bytes(output) <= budget:
+            return output, cut
+        metadata = 0
     if kind == "stream":
         text = _text(output.get("text", ""))
         output.text = _truncate(text, budget)
@@ -249,7 +264,7 @@ def _cap_output(output, budget: int):
         output.traceback = lines
         cut.append(f"error value and traceback cut from {_nbytes(evalue):,} bytes")
     else:
-        left, data = budget, NotebookNode()
+        left, data = budget - metadata, NotebookNode()
         for mime, value in output.get("data", {}).items():
             text = isinstance(value, (str, list))
             size = _nbytes(_text(value)) if text else _nbytes(json.dumps(value))
