@@ -270,6 +270,17 @@ def _hostile(course, port):
         # notebook_stalls_grader_unfixed); now the grader plays no widget frontend and sends nothing (tests of
         # the executor itself: test_core_notebooks, test_grading_limits)
         "jammer": {CONV: DEFINE_BOTH + JAM, RF: _answer_cell(course, RF, ANSWERS[RF]) + JAM},
+        # (v) makes the grader hold what no cap counted: 20 MB of metadata beside a one-character output, ten
+        # times, and ten widget comms of 10 MB state each (nbclient kept both whole while the notebook ran, and
+        # the metadata stayed in the autograded notebook)
+        "hoarder": {CONV: (
+            "from IPython.display import display\n"
+            "from comm import create_comm\n"
+            "pad = 'm' * (20 * 2**20)\n"
+            "for _ in range(10):\n"
+            "    display({'text/plain': 'a'}, metadata={'text/plain': {'pad': pad}}, raw=True)\n"
+            "comms = [create_comm(target_name='jupyter.widget', data={'state': {'_model_module': 'm',\n"
+            "         '_model_name': 'n', 'pad': pad[:10 * 2**20]}}) for _ in range(10)]\n" + DEFINE_BOTH)},
         # (r) memory across processes: six children, each under the per-process limit, together over it
         "spreader": {CONV: (
             "import os, select, time\n"
@@ -628,6 +639,13 @@ def test_u_jammer_is_graded_in_its_own_time_with_full_marks(graded):
     assert _score(graded, "jammer") == 4.0, graded["log"]
     took = re.search(rf"{LECTURE} jammer: ([\d.]+) s", graded["log"])
     assert took and float(took.group(1)) < 90, graded["log"]  # about 10 s; a missed reply alone costs 120 s
+
+
+def test_v_hoarder_leaves_a_small_notebook_and_keeps_its_marks(graded):
+    notebook = graded["course"] / "autograded" / "hoarder" / LECTURE / f"{LECTURE}.ipynb"
+    assert notebook.stat().st_size < 25 * 2**20, f"{notebook.stat().st_size / 2**20:.0f} MB kept"
+    assert "widgets" not in read(notebook)["metadata"]
+    assert _score(graded, "hoarder") == 4.0, graded["log"]
 
 
 def test_the_run_finishes_with_a_grade_for_everyone(graded):
