@@ -99,6 +99,15 @@ def _epoch(stamp: str | None) -> float | None:
         tzinfo=datetime.timezone.utc).timestamp()
 
 
+def _kernel_clock(cell) -> tuple[float | None, float | None, float]:
+    """(busy, idle-or-replied, span) of an executed cell by the kernel's clock (``record_timing`` metadata)."""
+    meta = cell.metadata.get("execution", {})
+    busy = _epoch(meta.get("iopub.status.busy"))
+    idle = max(filter(None, (_epoch(meta.get("iopub.status.idle")), _epoch(meta.get("shell.execute_reply")))),
+               default=None)
+    return busy, idle, (idle - busy) if busy and idle else 0.0
+
+
 def timed(cls: type[NotebookClient]) -> type[NotebookClient]:
     """``cls`` with the client-side clock: kernel start and stop, and every shell/IOPub message as received."""
 
@@ -160,11 +169,7 @@ def run(path: pathlib.Path, client: str) -> dict:
     segments.append(("client ready", m.get("client_ready", end) - m.get("kernel_up", end)))
     prev = m.get("client_ready", end)
     for i in sorted(sent):
-        meta = nb.cells[i].metadata.get("execution", {})
-        busy = _epoch(meta.get("iopub.status.busy"))
-        idle = max(filter(None, (_epoch(meta.get("iopub.status.idle")), _epoch(meta.get("shell.execute_reply")))),
-                   default=None)
-        span = (idle - busy) if busy and idle else 0.0
+        busy, idle, span = _kernel_clock(nb.cells[i])
         in_cells += span
         row = {"cell": i, "kernel_s": round(span, 3), "client_s": round(done.get(i, end) - sent[i], 3)}
         label = "before the first cell (kernel_info)" if not cells else f"between cells {cells[-1]['cell']}, {i}"
@@ -217,11 +222,7 @@ def run_grader(path: pathlib.Path) -> dict:
     error = error or (stopped[0] if stopped else None)
     cells, in_cells, gaps = [], 0.0, [("kernel start and stop, outside cells", 0.0)]
     for i in sorted(sent):
-        meta = nb.cells[i].metadata.get("execution", {})
-        busy = _epoch(meta.get("iopub.status.busy"))
-        idle = max(filter(None, (_epoch(meta.get("iopub.status.idle")), _epoch(meta.get("shell.execute_reply")))),
-                   default=None)
-        span = (idle - busy) if busy and idle else 0.0
+        busy, idle, span = _kernel_clock(nb.cells[i])
         in_cells += span
         row = {"cell": i, "kernel_s": round(span, 3), "client_s": round(done.get(i, end) - sent[i], 3)}
         if idle:
