@@ -5,6 +5,7 @@ grader that never stops, ipykernel's dropped requests, grading as a normal user,
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ import nbformat
 import pytest
 from nbtools import BIN, ROOT, course_copy, gradebook_scores, nbgrader, read, submit
 from test_grading import ANSWERS, LECTURE
-from test_grading_sandbox import CONV, ISOLATED, LIMITS, RF, WHY, _feedback, _hostile
+from test_grading_sandbox import CONV, DEFINE_BOTH, ISOLATED, LIMITS, RF, WHY, _feedback, _hostile
 
 LOOP_LIMIT_S = 25
 
@@ -85,6 +86,32 @@ def test_a_kernel_that_never_stops_is_killed_and_grading_goes_on():
     finally:
         kernel.kill()
         kernel.wait()
+
+
+def test_a_grader_filled_by_its_kernel_stops_that_notebook_only(tmp_path):
+    """What a kernel sends arrives in its grader, outside the sandbox, at about 3x a message's size while it is read:
+    one 300 MB display costs the grader about 900 MB, and a kernel can send them as fast as the grader reads. The
+    grader's data memory is capped (COURSE_GRADE_GRADER_MB): that notebook is stopped with a line saying why (the
+    cells not reached earn 0), and the class is graded; the kernels the grader starts keep their own limits, not
+    its cap."""
+    course = course_copy(tmp_path, [LECTURE], graded_only=True)
+    submit(course, LECTURE, "ada", answers={RF: ANSWERS[RF]}, cells={CONV: (
+        "import resource\nprint('kernel data limit', resource.getrlimit(resource.RLIMIT_DATA))\n" + DEFINE_BOTH)})
+    submit(course, LECTURE, "glutton", answers={RF: ANSWERS[RF]}, cells={CONV: (
+        "from IPython.display import display\ns = 'x' * (300 * 2**20)\n"
+        "for _ in range(4):\n    display({'text/plain': s}, raw=True)\n" + DEFINE_BOTH)})
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "fast",
+           "MPLBACKEND": "Agg", **LIMITS, "COURSE_GRADE_NOTEBOOK_S": "300", "COURSE_GRADE_GRADER_MB": "1536"}
+    proc = subprocess.run([sys.executable, "-m", "course_lib.grading", "--jobs", "1"], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=1200)
+    assert re.search(rf"{LECTURE} glutton: [\d.]+ s, stopped: the notebook sent more output than its grader can "
+                     r"hold \(1536 MiB", proc.stdout), proc.stdout[-3000:]
+    assert re.search(rf"{LECTURE} ada: [\d.]+ s, ok", proc.stdout), proc.stdout[-3000:]
+    nb = read(course / "autograded" / "ada" / LECTURE / f"{LECTURE}.ipynb")
+    said = str([c.get("outputs") for c in nb["cells"]])
+    assert "kernel data limit (-1, -1)" in said, said[-2000:]  # RLIM_INFINITY: the grader's cap was lifted
+    scores = gradebook_scores(course, LECTURE)
+    assert scores[("ada", "test_conv_output_size")] == scores[("ada", "test_receptive_field")] == 2.0
 
 
 def _run_unsandboxed(tmp_path, monkeypatch, sources: list[str], **traits):

@@ -28,7 +28,7 @@ from traitlets import Bool, Enum, Integer
 from course_lib.core.notebooks import SteadyNotebookClient
 
 from .feedback import output_bytes
-from .sandbox import CONN_PREFIX, STOPPED, STOPPED_AT
+from .sandbox import CONN_PREFIX, STOPPED, STOPPED_AT, Limits
 
 
 def _error(evalue: str) -> NotebookNode:
@@ -152,6 +152,9 @@ class BoundedExecute(Execute, SteadyNotebookClient):
             name = type(exc).__name__
             if time.monotonic() >= self._deadline - 1:
                 why = f"the time limit for the whole notebook ({self.notebook_timeout} s) was reached"
+            elif isinstance(exc, MemoryError):  # the grader's own cap (launcher.limit_grader), reading the output
+                why = (f"the notebook sent more output than its grader can hold ({Limits.from_env().grader_mb} MiB, "
+                       f"COURSE_GRADE_GRADER_MB)")
             elif "Dead" in name:
                 why = f"the kernel died: a memory or process limit was reached, or the code crashed it ({name})"
             else:

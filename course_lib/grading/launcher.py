@@ -72,10 +72,28 @@ def _forkserver(wanted: bool):
     return _context or None
 
 
+def limit_grader(pid: int, env: dict) -> None:
+    """Cap the data memory of the grader process ``pid`` (0: this one) at ``Limits.grader_mb`` of ``env``: what a
+    kernel sends arrives there, outside the sandbox. The sandboxed programs it starts lift the cap again
+    (``sandbox.release_grader_limit``)."""
+    from .sandbox import Limits  # noqa: PLC0415
+
+    try:
+        import resource  # noqa: PLC0415 (POSIX)
+
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        soft = Limits.from_env(env).grader_mb * 2**20
+        resource.prlimit(pid, resource.RLIMIT_DATA, (soft if hard == resource.RLIM_INFINITY else min(soft, hard),
+                                                     hard))
+    except (ImportError, AttributeError, ProcessLookupError, PermissionError, OSError):
+        pass  # no prlimit here (macOS), or already gone
+
+
 def _child(args: list[str], env: dict, cwd: str, log_path: str) -> None:
     """In the fork: become ``nbgrader ARGS`` in ``cwd`` with ``env``, output to ``log_path``; never returns."""
     code = 1
     try:
+        limit_grader(0, env)
         os.setsid()  # a process group of its own, killed as one past its time (kill_group)
         fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
         os.dup2(fd, 1)
@@ -111,13 +129,16 @@ def _child(args: list[str], env: dict, cwd: str, log_path: str) -> None:
         os._exit(code)
 
 
-def run(command: list[str], env: dict, cwd=None, timeout: float | None = None) -> tuple[int, str, float]:
+def run(command: list[str], env: dict, cwd=None, timeout: float | None = None, *, grader: bool = False
+        ) -> tuple[int, str, float]:
     """Run ``command``: ``(exit code, log, seconds)``; past ``timeout`` seconds kill it and its process group (the
     kernel, in a session of its own, dies with its parent: see ``sandbox._die_with_parent``) and return
-    :data:`STALLED` with a log that says so."""
+    :data:`STALLED` with a log that says so. ``grader``: it is an nbgrader process (:func:`limit_grader`)."""
     start = time.monotonic()
     proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
+    if grader:  # set at once: nbgrader imports for a second before it starts any kernel
+        limit_grader(proc.pid, env)
     try:
         log, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -154,7 +175,8 @@ def nbgrader(args: list[str], env: dict, cwd=None, timeout: float | None = None,
     cwd = os.path.abspath(cwd or os.getcwd())
     context = _forkserver(forking(fork, env))
     if context is None:
-        return run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args], env, cwd, timeout)
+        return run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args], env, cwd, timeout,
+                   grader=True)
     with tempfile.NamedTemporaryFile(prefix="convnet-nbgrader-", suffix=".log") as log:
         start = time.monotonic()
         proc = context.Process(target=_child, args=(list(args), dict(env), cwd, log.name), daemon=False)

@@ -82,7 +82,9 @@ class Limits:
     ``memory_mb``: the submission's memory (its cgroup) and each process's address space (MiB); ``nproc``:
     processes and threads; ``file_mb``: largest file the kernel may write (MiB); ``tmp_mb``: size of its private
     ``/tmp`` and of its working folder (MiB); ``max_file_mb``, ``max_submission_mb``, ``max_files``: what intake
-    accepts of one submission. Each can be overridden by ``COURSE_GRADE_<NAME>`` in the environment."""
+    accepts of one submission; ``grader_mb``: data memory of the grader process of one submission (outside the
+    sandbox: :func:`course_lib.grading.launcher.limit_grader`). Each can be overridden by ``COURSE_GRADE_<NAME>`` in
+    the environment."""
 
     notebook_s: int = 1800
     cell_s: int = 900
@@ -94,6 +96,10 @@ class Limits:
     max_file_mb: int = 20
     max_submission_mb: int = 50
     max_files: int = 50
+    # the grader process of one submission (nbgrader autograde, outside the sandbox): its data memory, which holds
+    # what the kernel sends as it arrives (one message costs it about 3x its size); past it that grader fails alone
+    # and the submission is listed FAILED, where it would have taken the machine's memory from the whole class
+    grader_mb: int = 4096
 
     @classmethod
     def from_env(cls, environ=None) -> Limits:
@@ -281,8 +287,21 @@ def answers_command(withheld_course_lib: str, *, limits: Limits) -> list[str]:
     return [sys.executable, "-I", str(LAUNCHER), "--answers", withheld_course_lib]
 
 
+def release_grader_limit() -> None:
+    """Lift the grader's own data-memory limit (``Limits.grader_mb``, set by :mod:`course_lib.grading.launcher`)
+    before becoming a sandboxed program, which gets its own limits instead."""
+    try:
+        import resource  # noqa: PLC0415 (POSIX)
+
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def _answers_outer(argv: list[str]) -> None:
     withheld = argv[0]
+    release_grader_limit()
     limits = Limits.from_env()
     uid = 200_000 + os.getpid() if os.geteuid() == 0 else None
     binds = ["--ro-bind", withheld, str(COURSE_ROOT / "course_lib")]
@@ -306,6 +325,7 @@ def _outer(argv: list[str]) -> None:
     bare)."""
     connection_file, kernel_args = _split_connection_file(argv)
     limits = Limits.from_env()
+    release_grader_limit()
     for secret in SECRETS:  # never in an environment the kernel can read, sandboxed or not
         os.environ.pop(secret, None)
     ok, why = availability()
