@@ -177,7 +177,8 @@ class BoundedExecute(Execute, SteadyNotebookClient):
             self._held[cell_index] = self._chars = 0
 
     def _update_display_id(self, display_id, msg):
-        size = output_bytes({"data": msg.get("content", {}).get("data", {})})
+        content = msg.get("content", {})
+        size = output_bytes({"data": content.get("data", {}), "metadata": content.get("metadata")})
         if size > self._room() + self._shown.get(display_id, 0):
             self.log.warning("a display update of %s bytes was dropped: over max_held_bytes", size)
             return  # the display keeps what it showed before
