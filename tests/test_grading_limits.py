@@ -176,6 +176,20 @@ def test_the_grader_holds_capped_output_while_the_notebook_runs(tmp_path, monkey
     assert "".join(o.get("text", "") for o in nb.cells[4].outputs) == "next cell ran\n"
 
 
+def test_the_truncation_note_goes_to_the_stream_it_cut(tmp_path, monkeypatch):
+    """A test cell fails if it wrote to stderr (checker.apply_verdict): the grader's own note on stderr failed a
+    cell that only printed a lot, and a student's stderr cut away entirely would pass one that did write there."""
+    from course_lib.grading.checker import apply_verdict  # noqa: PLC0415
+
+    chatty = "for i in range(500):\n    print('x' * 10)\n"
+    warned = chatty + "import sys\nsys.stdout.flush()\nsys.stderr.write('a warning\\n')\n"
+    nb, _ = _run_unsandboxed(tmp_path, monkeypatch, [chatty, warned], notebook_timeout=300, max_output_chars=1000)
+    names = [[o.get("name") for o in c.outputs if o["output_type"] == "stream"] for c in nb.cells]
+    assert "stderr" not in names[0] and "truncated by the grader" in str(nb.cells[0].outputs), nb.cells[0].outputs
+    assert "stderr" in names[1], nb.cells[1].outputs
+    assert apply_verdict(nb.cells[0], True, "ok") and not apply_verdict(nb.cells[1], True, "ok")
+
+
 def test_metadata_counts_toward_the_held_output(tmp_path, monkeypatch):
     padded = ("from IPython.display import display\nm = 'y' * (3 * 2**20)\n"
               "for _ in range(10):\n    display({'text/plain': 'a'}, metadata={'text/plain': {'pad': m}}, raw=True)\n")

@@ -202,13 +202,17 @@ class BoundedExecute(Execute, SteadyNotebookClient):
             left = self.max_output_chars - getattr(self, "_chars", 0)
             self._chars = getattr(self, "_chars", 0) + len(text)
             if len(text) > left:  # keep what fits, then one note
+                # on the stream it cut: a note on stderr would fail a test cell that only printed (apply_verdict),
+                # and stderr dropped silently would pass one that wrote to stderr
+                name = out.get("name", "stdout")
                 note = f"[output truncated by the grader after {self.max_output_chars} characters]\n"
                 if left > 0:
                     out["text"] = text[:left] + "\n"
                 elif outs and outs[-1] is out:
                     outs.pop()
-                if not any(o.get("text") == note for o in outs):
-                    outs.append(NotebookNode(output_type="stream", name="stderr", text=note))
+                    out = None
+                if not any(o.get("text") == note and o.get("name") == name for o in outs):
+                    outs.append(NotebookNode(output_type="stream", name=name, text=note))
         if out is not None:
             self._held[cell_index] = self._held.get(cell_index, 0) + output_bytes(out)
         return out
