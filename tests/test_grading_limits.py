@@ -200,6 +200,30 @@ def test_metadata_counts_toward_the_held_output(tmp_path, monkeypatch):
     assert len(nbformat.writes(nb)) < 9 * 2**20 and "dropped by the grader" in str(nb.cells[0].outputs)
 
 
+def test_the_grader_takes_all_the_kernel_publishes(tmp_path, monkeypatch):
+    """The kernel's IOPub is a PUB socket: past 1,000 untaken messages it drops them, the cell's "idle" included,
+    and the grader then waits to the notebook limit. The grader's sockets have no receive limit."""
+    import zmq  # noqa: PLC0415
+
+    from course_lib.grading.executor import BoundedExecute  # noqa: PLC0415
+
+    seen = {}
+
+    class Noted(BoundedExecute):
+        def on_cell_executed(self, **kwargs):
+            seen.update(iopub=self.kc.iopub_channel.socket.getsockopt(zmq.RCVHWM),
+                        shell=self.kc.shell_channel.socket.getsockopt(zmq.RCVHWM))
+            return super().on_cell_executed(**kwargs)
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    flood = "for i in range(3000):\n    print(i, flush=True)\n"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(flood)])
+    nb, _ = Noted(kernel_name="python3", startup_timeout=120, notebook_timeout=300).preprocess(nb, {})
+    assert seen == {"iopub": 0, "shell": 0}, seen
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert text.endswith("2999\n") and not any(o["output_type"] == "error" for o in nb.cells[0].outputs)
+
+
 def test_late_output_may_take_until_the_notebook_limit(tmp_path, monkeypatch):
     """After a cell's reply nbclient waits iopub_timeout (4 s) for the cell's remaining output and, as nbgrader has
     it raise, stopped the notebook when a busy grader was behind: now the wait runs to the notebook's own limit."""

@@ -20,6 +20,7 @@ import subprocess
 import time
 import uuid
 
+import zmq
 from jupyter_core.paths import jupyter_runtime_dir
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -66,6 +67,19 @@ class BoundedExecute(Execute, SteadyNotebookClient):
             conn = os.path.join(jupyter_runtime_dir(), f"{CONN_PREFIX}{uuid.uuid4().hex[:12]}")
             os.makedirs(conn, mode=0o700)
             km.connection_file = os.path.join(conn, "kernel.json")
+        make_client = km.client
+
+        def client(**kwargs):
+            # The kernel publishes on a PUB socket, which drops what a subscriber has not taken once 1,000 messages
+            # wait for it: a cell printing 400 times into a widget (1,200 messages) beside a busy grader lost its
+            # last outputs and its "idle" and ran into the notebook limit (1 of ~8 such cells in a loaded make
+            # test). With no receive limit the grader's ZMQ thread takes everything at once, whatever its Python is
+            # doing; its memory is bounded by the grader's own cap (launcher.limit_grader).
+            kc = make_client(**kwargs)
+            kc.context.setsockopt(zmq.RCVHWM, 0)  # the default of every socket the client then opens
+            return kc
+
+        km.client = client
         return km
 
     def preprocess(self, nb, resources=None, km=None):
