@@ -8,12 +8,13 @@ STAMP  := $(VENV)/.installed
 # nbgrader runs tools (alembic, jupyter) by name: the venv must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test test-fast lint release grade bench train clean help
+.PHONY: lab test test-fast test-solutions lint release grade bench train clean help
 
 help:
 	@echo "make lab      create .venv (first time) and open JupyterLab on lectures/"
 	@echo "make test     create .venv (first time), then ruff + the whole test suite (fast profile)"
 	@echo "make test-fast  ruff + the unit tests only (no notebooks, grading or checkpoints): the inner loop"
+	@echo "make test-solutions  every cell of every solutions/ notebook (make test runs their graded cells)"
 	@echo "make release  regenerate lectures/ from solutions/ with nbgrader (instructors)"
 	@echo "make grade    autograde submitted/<student>/<lecture>/ sandboxed, JOBS=N at a time -> feedback/, grades.csv"
 	@echo "              (on Dask: CLUSTER=local:N or SCHEDULER=tcp://HOST:8786; gradebook: DB=postgresql://...)"
@@ -45,6 +46,11 @@ PYTEST = COURSE_PROFILE=fast MPLBACKEND=Agg PYTHONHASHSEED=0 $(BIN)/pytest -p no
 
 test: $(STAMP) lint
 	$(PYTEST) --nbval-lax tests course_lib solutions lectures
+
+# Every cell of solutions/ (make test runs lectures/ whole but, of solutions/, the graded cells and the cells they
+# need: tests/notebook_slice.py). For instructors before a release, and for a change to a lecture's narrative code.
+test-solutions: $(STAMP)
+	COURSE_TEST_SOLUTIONS=whole $(PYTEST) --nbval-lax solutions
 
 # The inner loop: unit and doctests only (no notebooks, no grading, no checkpoint re-evaluation; see conftest.py).
 test-fast: $(STAMP) lint

@@ -11,10 +11,15 @@
   gets cores/N math threads, unless OMP_NUM_THREADS is set. With torch's default of one thread per core on every
   worker, the spinning thread pools fought over the cores: the eight solutions/ notebooks took 445 s on two workers
   instead of 119 s (2 cores, measured 2026-12-07), and a 3.6 s notebook cell took 71 s in CI.
+* **solutions/ notebooks run their graded cells and what those need** (tests/notebook_slice.py): every cell runs
+  whole in lectures/, which is solutions/ released; what solutions/ adds is the instructor's answers passing their
+  visible test cells in the notebook. The rest of solutions/ took 150 of its 227 s (2 cores, 2026-12-07).
+  ``COURSE_TEST_SOLUTIONS=whole`` (``make test-solutions``) runs solutions/ whole.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -68,7 +73,35 @@ def _costs() -> dict[str, float]:
         return {}
 
 
+def _graded_slice():
+    spec = importlib.util.spec_from_file_location("notebook_slice", ROOT / "tests" / "notebook_slice.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.graded_slice
+
+
+def _slice_solutions(config, items) -> None:
+    """Deselect the cells of solutions/ notebooks that no graded cell needs (see the module docstring)."""
+    if os.environ.get("COURSE_TEST_SOLUTIONS", "").lower() == "whole":
+        return
+    graded_slice, keep, dropped = _graded_slice(), {}, []
+    for item in items:
+        notebook = item.parent
+        if not (_file(item).startswith("solutions/") and _file(item).endswith(".ipynb") and hasattr(item, "cell_num")):
+            continue
+        if notebook not in keep:
+            code = [c for c in notebook.nb.cells if c.cell_type == "code"]
+            keep[notebook] = graded_slice([c.source for c in code], ["nbgrader" in c.metadata for c in code])
+        if item.cell_num not in keep[notebook]:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in gone]
+
+
 def pytest_collection_modifyitems(config, items):
+    _slice_solutions(config, items)
     slow = pytest.mark.slow
     for item in items:
         if is_slow(_file(item), item.name):
