@@ -238,6 +238,31 @@ def test_late_output_may_take_until_the_notebook_limit(tmp_path, monkeypatch):
     assert 1 <= executor.iopub_timeout <= 11, executor.iopub_timeout
 
 
+def test_the_late_output_wait_is_what_is_left_when_the_reply_comes(tmp_path, monkeypatch):
+    """The wait for a cell's late output runs to the notebook's limit as it stands when the reply comes, not as it
+    stood when the cell started: a cell that replied after 100 s of a 120 s limit may not wait 120 s more."""
+    nb, executor = _run_unsandboxed(tmp_path, monkeypatch, ["import time\ntime.sleep(4)\nprint('slept')"],
+                                    notebook_timeout=300)
+    assert nb.cells[0].outputs[0]["text"] == "slept\n"
+    left = int(executor._deadline - time.monotonic()) + 1  # the 4 s slept are not left any more
+    assert executor.iopub_timeout <= left + 1, (executor.iopub_timeout, left)
+
+
+def test_an_ignored_interrupt_at_the_notebook_limit_costs_seconds_not_the_limit_again(tmp_path, monkeypatch):
+    """At the notebook's limit the cell is interrupted; a loop that ignores the interrupt then had the whole late-
+    output wait, set to the limit at the cell's start, before the notebook stopped: a looping submission cost 245 s
+    under a 120 s limit (bench/grading.py). Now it has executor.INTERRUPT_GRACE_S."""
+    limit, grace = 12, 4  # grace: executor.INTERRUPT_GRACE_S
+    loop = ("import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n"
+            "        print('ignoring the interrupt')\n")
+    nb, executor = _run_unsandboxed(tmp_path, monkeypatch, ["print('first')", loop, "print('never')"],
+                                    notebook_timeout=limit)
+    overrun = time.monotonic() - executor._deadline  # before the fix: about the limit less the kernel's start
+    assert overrun < grace + 3 < limit - 3, f"{overrun:.1f} s past the notebook's limit"
+    why = f"the time limit for the whole notebook ({limit} s) was reached"
+    assert nb.cells[1].outputs[-1]["evalue"] == why and nb.cells[2].outputs[0]["evalue"] == f"not run: {why}"
+
+
 def test_a_stalled_grader_is_killed_with_what_it_started(tmp_path):
     """make grade bounds each autograde process as a whole: past its time it is killed with its process group."""
     from course_lib.grading.launcher import STALL_NOTE, STALLED

@@ -15,6 +15,7 @@ Lecture: 00_welcome (how exercises are graded)
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import time
@@ -30,6 +31,10 @@ from course_lib.core.notebooks import SteadyNotebookClient
 
 from .feedback import output_bytes
 from .sandbox import CONN_PREFIX, STOPPED, STOPPED_AT, Limits
+
+# Seconds an interrupted cell has to send its last output and go idle (nbclient's own iopub_timeout); past them it
+# "did not stop when interrupted", and the notebook stops.
+INTERRUPT_GRACE_S = 4
 
 
 def _error(evalue: str) -> NotebookNode:
@@ -92,16 +97,47 @@ class BoundedExecute(Execute, SteadyNotebookClient):
         self._shown: dict[str, int] = {}
         return super().preprocess(nb, resources, km)
 
+    def _left(self) -> int:
+        """Whole seconds left before the notebook's limit, at least 1 (nbclient's timeouts are integers); the whole
+        limit before ``preprocess`` set the clock."""
+        deadline = getattr(self, "_deadline", None)
+        return self.notebook_timeout if deadline is None else max(1, int(deadline - time.monotonic()) + 1)
+
     def _get_timeout(self, cell):
         cell_timeout = super()._get_timeout(cell)
-        left = max(1, int(self._deadline - time.monotonic()) + 1)
+        left = self._left()
         # After a cell's reply nbclient waits ``iopub_timeout`` (4 s) for the rest of the cell's output and, since
         # nbgrader sets raise_on_iopub_timeout, a late output stopped the notebook: the cells after it earned 0. A
         # correct cell that prints into an ipywidgets.Output a few thousand times (a progress display, a training
         # log) leaves nbclient seconds of backlog (each output re-sends the widget's state), so a busy grader did
-        # that. The output may now take until the notebook's own limit, and no longer, which bounds the whole run.
+        # that. The output may now take until the notebook's own limit, and no longer: the wait is set again to
+        # what is left when the reply comes (async_start_new_kernel_client) or the cell is interrupted.
         self.iopub_timeout = left
         return left if cell_timeout is None else min(cell_timeout, left)
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        get_msg = kc.shell_channel.get_msg
+
+        @functools.wraps(get_msg)  # keeps poll_in_slices' mark
+        async def get_reply(timeout=None):
+            msg = await get_msg(timeout=timeout)
+            # nbclient now waits iopub_timeout for the rest of the cell's output: what is left of the notebook's
+            # limit at this moment, not at the cell's start (a cell that replied after 100 s of a 120 s limit may
+            # not wait 120 s more)
+            self.iopub_timeout = self._left()
+            return msg
+
+        kc.shell_channel.get_msg = get_reply
+        return kc
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        reply = await super()._async_handle_timeout(timeout, cell)  # interrupts the kernel (nbgrader's setting)
+        # An interrupted cell that stops sends its traceback and goes idle at once; one that ignores the interrupt
+        # (`except KeyboardInterrupt: pass` in a loop) would hold the grader for the whole late-output wait: at the
+        # notebook's limit that was the limit again (a looping submission cost 245 s under a 120 s limit).
+        self.iopub_timeout = min(INTERRUPT_GRACE_S, self._left())
+        return reply
 
     def on_comm_open_jupyter_widget(self, msg):
         # The grader plays no widget frontend. nbclient's stand-in for ipywidgets.Output would take the output printed
